@@ -1,0 +1,1 @@
+"""Conformance suite: tells whether any server honours the Hoko ``POST /api/links`` contract."""

@@ -1,0 +1,1 @@
+"""Pytest plugin that lets ``pytest --pyargs contract_tests`` target any server."""

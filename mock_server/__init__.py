@@ -1,0 +1,1 @@
+"""A local fake Hoko ``POST /api/links`` driven by the kit's OpenAPI spec."""
