@@ -219,6 +219,9 @@ def test_documented_example_values_are_verbatim() -> None:
         "Error texts",
         "Unix epoch second",
         "An `expiresAt` in the past is accepted",
+        "refuse a body over its own size cap",
+        "another Content-Type, or none, may be refused",
+        "Nesting deeper than 512 levels",
     ],
 )
 def test_every_decision_is_visible_in_the_rendered_spec(phrase: str) -> None:

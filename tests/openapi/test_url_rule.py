@@ -88,3 +88,10 @@ def test_python_and_the_compiled_validator_agree_on_the_pattern(tail: str) -> No
     # The mock validates with jsonschema-rs; generators and the suite read the pattern with `re`.
     for candidate in (tail, "http://" + tail, "https://example.com/" + tail, tail + "\n"):
         assert bool(URL_PATTERN.search(candidate)) is bool(PATTERN_ONLY.is_valid(candidate))
+
+
+def test_ports_stop_at_65535() -> None:
+    assert accepts("https://example.com:65535/")
+    assert accepts("https://example.com:1/")
+    assert not accepts("https://example.com:65536/")
+    assert not accepts("https://example.com:99999/")

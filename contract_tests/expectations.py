@@ -1,0 +1,223 @@
+"""What the contract says a response must look like, as functions returning the problems found."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import itertools
+import json
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsonschema_rs
+
+import openapi
+from contract_tests.transport import ABSENT, Received
+
+SHORT_URL_PREFIX = "https://hoko.to/"
+QR_CODE_PREFIX = "https://hoko.to/qrcode?text="
+QR_CODE_SUFFIX = (
+    "&size=512&errorCorrection=H&foreground=000000&background=FFFFFF&margin=1&format=svg"
+)
+SHORT_ID = re.compile(r"[A-Za-z0-9._~-]+")
+FUTURE = "2099-12-31T23:59:59Z"  # replaces a past expiresAt where a past one would be free
+RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))"
+)
+
+
+def relax(schema: Any) -> Any:
+    """Return ``schema`` without its free bounds (decision 9): maxLength and maxProperties."""
+    if isinstance(schema, dict):
+        return {
+            key: relax(value)
+            for key, value in schema.items()
+            if key not in ("maxLength", "maxProperties")
+        }
+    if isinstance(schema, list):
+        return [relax(value) for value in schema]
+    return copy.deepcopy(schema)
+
+
+@functools.cache
+def _validator(status: int, strict: bool) -> jsonschema_rs.Draft202012Validator:
+    schema = openapi.response_schema(status)
+    checked = schema if strict else relax(schema)
+    # Compiled: a 10,000-link answer is validated in milliseconds, not seconds.
+    return jsonschema_rs.Draft202012Validator(checked, validate_formats=False)
+
+
+@functools.cache
+def link_fields() -> frozenset[str]:
+    """Return the names of the fields a client may set on a link."""
+    fields = openapi.schema_at("#/components/schemas/LinkFields")["properties"]
+    return frozenset(fields)
+
+
+def qr_code_for(short_url: str) -> str:
+    """Return the qrCode the contract derives from ``short_url`` (decision 5)."""
+    encoded = urllib.parse.quote(short_url + "?qr=1", safe="-_.!~*'()")
+    return QR_CODE_PREFIX + encoded + QR_CODE_SUFFIX
+
+
+def is_datetime(text: object) -> bool:
+    """Tell whether ``text`` is an RFC 3339 date-time."""
+    match = RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    try:
+        datetime.datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return False
+    offset_ok = match.group(9) is None or (int(match.group(9)) < 24 and int(match.group(10)) < 60)
+    return second <= 60 and offset_ok
+
+
+def is_future(text: str) -> bool:
+    """Tell whether an RFC 3339 date-time lies after now (False when it does not parse)."""
+    if not is_datetime(text):
+        return False
+    normalized = text.upper().replace("Z", "+00:00").replace(":60", ":59")
+    try:
+        moment = datetime.datetime.fromisoformat(normalized)
+    except ValueError:
+        return False
+    return moment > datetime.datetime.now(datetime.UTC)
+
+
+def _same(left: Any, right: Any) -> bool:
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+def _schema_problems(status: int, body: Any, strict: bool) -> list[str]:
+    errors = list(itertools.islice(_validator(status, strict).iter_errors(body), 3))
+    return [
+        f"body at /{'/'.join(map(str, error.instance_path))}: {error.message[:200]}"
+        for error in errors
+    ]
+
+
+def json_body_problems(received: Received, status: int) -> tuple[Any, list[str]]:
+    """Return the JSON body and the problems with the status, Content-Type and JSON itself."""
+    problems = []
+    if received.status != status:
+        problems.append(f"status {received.status}, documented {status}")
+    if received.media_type != "application/json":
+        shown = received.headers.get("content-type", "none")
+        problems.append(f"Content-Type {shown}, documented application/json")
+    body = received.json()
+    if body is ABSENT:
+        problems.append("body is not JSON")
+    return body, problems
+
+
+def error_problems(received: Received, status: int, strict: bool) -> list[str]:
+    """Return every way ``received`` differs from the documented ``status`` error."""
+    body, problems = json_body_problems(received, status)
+    if body is not ABSENT and received.status == status:
+        problems += _schema_problems(status, body, strict)
+    if received.status == 429 == status:
+        problems += rate_limited_problems(received, body, strict)
+    return problems
+
+
+def rate_limited_problems(received: Received, body: Any, strict: bool) -> list[str]:
+    """Return what a 429 lacks: the X-RateLimit-* headers, and a Retry-After equal to retryAfter."""
+    problems = [
+        f"429 without the {name} header" for name in RATE_HEADERS if name not in received.headers
+    ]
+    retry_after = received.headers.get("retry-after")
+    body_value = body.get("retryAfter") if isinstance(body, dict) else None
+    if retry_after is not None and (
+        not retry_after.strip().isdigit() or int(retry_after) != body_value
+    ):
+        problems.append(
+            f"Retry-After {retry_after!r} differs from the body's retryAfter {body_value!r}"
+        )
+    if strict and retry_after is None:
+        problems.append("429 without Retry-After (strict)")
+    return problems + rate_header_problems(received)
+
+
+def rate_header_problems(received: Received) -> list[str]:
+    """Return the X-RateLimit-* headers present that are not non-negative integers."""
+    return [
+        f"{name}: {received.headers[name]!r} is not a non-negative integer"
+        for name in RATE_HEADERS
+        if name in received.headers and not received.headers[name].strip().isdigit()
+    ]
+
+
+def created_problems(items: Sequence[Any], received: Received, strict: bool) -> list[str]:
+    """Return every way a 201 answer to ``items`` breaks the contract (decision 5)."""
+    body, problems = json_body_problems(received, 201)
+    if problems:
+        return problems
+    problems += _schema_problems(201, body, strict)
+    if not isinstance(body, list):
+        return problems
+    if len(body) != len(items):
+        return [*problems, f"{len(body)} links for {len(items)} items"]
+    problems += _order_problems(items, body)
+    for index, (item, link) in enumerate(zip(items, body, strict=True)):
+        if isinstance(item, Mapping) and isinstance(link, Mapping):
+            problems += [f"link {index}: {text}" for text in link_problems(item, link)]
+    ids = [link.get("id") for link in body if isinstance(link, dict)]
+    shorts = [link.get("shortUrl") for link in body if isinstance(link, dict)]
+    if len(set(map(str, ids))) != len(ids):
+        problems.append("two links of one response share an id")
+    if len(set(map(str, shorts))) != len(shorts):
+        problems.append("two links of one response share a shortUrl")
+    return problems
+
+
+def _order_problems(items: Sequence[Any], body: list[Any]) -> list[str]:
+    def key(entry: Any) -> str:
+        return (
+            json.dumps([entry.get("url"), entry.get("externalId")])
+            if isinstance(entry, dict)
+            else ""
+        )
+
+    sent, got = [key(item) for item in items], [key(link) for link in body]
+    if sent != got and sorted(sent) == sorted(got):
+        return ["links are not in request order"]
+    return []
+
+
+def link_problems(item: Mapping[str, Any], link: Mapping[str, Any]) -> list[str]:
+    """Return how one created link differs from the item that created it."""
+    problems = []
+    for name, value in item.items():
+        if name not in link_fields():
+            continue
+        if name not in link:
+            if name == "url":
+                problems.append("'url' not echoed")
+        elif not _same(link[name], value):
+            problems.append(f"{name!r} sent {value!r}, echoed {link[name]!r}")
+    short_url = link.get("shortUrl")
+    if not isinstance(short_url, str) or not short_url.startswith(SHORT_URL_PREFIX):
+        problems.append(f"shortUrl {short_url!r} is not on {SHORT_URL_PREFIX}")
+    elif not SHORT_ID.fullmatch(short_url[len(SHORT_URL_PREFIX) :]):
+        problems.append(f"shortUrl {short_url!r} has a shortId that is not URL-safe")
+    elif link.get("qrCode") != qr_code_for(short_url):
+        problems.append(f"qrCode {link.get('qrCode')!r}, documented {qr_code_for(short_url)!r}")
+    if not is_datetime(link.get("createdAt")):
+        problems.append(f"createdAt {link.get('createdAt')!r} is not an RFC 3339 date-time")
+    return problems
+
+
+def strict_echo_problems(item: Mapping[str, Any], link: Mapping[str, Any]) -> list[str]:
+    """Return the sent fields a link leaves out and the unknown properties it echoes (strict)."""
+    known = link_fields()
+    missing = [f"{name!r} not echoed" for name in item if name in known and name not in link]
+    echoed = [
+        f"unknown property {name!r} echoed" for name in item if name not in known and name in link
+    ]
+    return missing + echoed

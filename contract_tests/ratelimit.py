@@ -1,0 +1,38 @@
+"""The bounded probe that reaches the rate limit with cheap requests and checks the 429."""
+
+from __future__ import annotations
+
+from contract_tests.behaviours import Finding
+from contract_tests.context import RunContext
+from contract_tests.transport import Exchange, Sent
+
+# Rate limiting comes before the body (decision 1): an empty array is the cheapest counted request.
+CHEAP_BODY = b"[]"
+
+
+def check_rate_limit(ctx: RunContext) -> None:
+    """Send cheap requests until a 429 (validated) or the probe's bound; any other status fails."""
+    with ctx.checking("rate-limit.429"):
+        headers = {**ctx.bearer(), "Content-Type": "application/json"}
+        probe = Sent(ctx.settings.links_url, headers, CHEAP_BODY)
+        for sent in range(1, ctx.settings.rate_probe + 1):
+            exchange = Exchange(probe, ctx.transport.send_once(probe))
+            if exchange.received.status == 429:
+                ctx.transport.on_rate_limited(exchange)
+                ctx.verdict.note("rate-limit.429", f"reached after {sent} probe requests")
+                return
+            if exchange.received.status != 400:
+                problem = (
+                    f"status {exchange.received.status} while probing the rate limit with '[]'"
+                )
+                documented = "400 for an empty array, or 429 once the limit is reached (decision 1)"
+                ctx.verdict.failed(
+                    "rate-limit.429", Finding(problem, documented, exchange, probe.curl())
+                )
+                return
+        ctx.verdict.note(
+            "rate-limit.429", f"no 429 within {ctx.settings.rate_probe} probe requests"
+        )
+
+
+CHECKS = (check_rate_limit,)

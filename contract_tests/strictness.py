@@ -1,0 +1,79 @@
+"""Checks of the points the contract marks free, run only with ``--strict``."""
+
+from __future__ import annotations
+
+from contract_tests.context import RunContext
+
+
+def check_unknown_properties(ctx: RunContext) -> None:
+    """An unknown link property is accepted and not echoed (decision 3)."""
+    with ctx.checking("strict.unknown-properties"):
+        items = [ctx.link(notAHokoField="ignored")]
+        ctx.expect_created("strict.unknown-properties", ctx.post(items), items)
+
+
+def check_past_expiry(ctx: RunContext) -> None:
+    """An expiresAt in the past is accepted (decision 8)."""
+    with ctx.checking("strict.past-expiry"):
+        items = [ctx.link(expiresAt="2001-02-03T04:05:06Z")]
+        ctx.expect_created("strict.past-expiry", ctx.post(items), items)
+
+
+def check_max_lengths(ctx: RunContext) -> None:
+    """A string over its maxLength, or geo over maxProperties, is rejected (decision 9)."""
+    with ctx.checking("strict.max-lengths"):
+        url = ctx.link()["url"] + "?q="
+        too_long = (
+            {"title": "t" * 501},
+            {"description": "d" * 2001},
+            {"password": "p" * 257},
+            {"tenantId": "t" * 256},
+            {"externalId": "e" * 256},
+            {"url": (url + "x" * 2049)[:2049]},
+            {
+                "geo": {
+                    f"{chr(65 + i // 26)}{chr(65 + i % 26)}": "https://example.com"
+                    for i in range(251)
+                }
+            },
+        )
+        for fields in too_long:
+            exchange = ctx.post([ctx.link(**fields)])
+            ctx.expect_error(
+                "strict.max-lengths", exchange, 400, f"{next(iter(fields))} over its bound"
+            )
+
+
+# Decision 10's free part: URLs this contract refuses but a server may accept.
+CONTRACT_ONLY_BAD_URLS = (
+    "https://exämple.com/",
+    "https://example.com/\u00fcber",
+    "https://example.com/%zz",
+    "https://example.com/a<b",
+    "https://example.com:65536/",
+    "HTTPS://example.com/",
+)
+
+
+def check_contract_only_urls(ctx: RunContext) -> None:
+    """A URL outside RFC 3986's ASCII form, or with a port over 65535, is rejected (decision 10)."""
+    with ctx.checking("strict.url-form"):
+        for bad in CONTRACT_ONLY_BAD_URLS:
+            exchange = ctx.post([ctx.link(url=bad)])
+            ctx.expect_error("strict.url-form", exchange, 400, f"url {bad!r} is refused")
+
+
+def check_unknown_utm_keys(ctx: RunContext) -> None:
+    """A utm key other than the six documented ones is rejected (the Utm schema)."""
+    with ctx.checking("strict.utm-keys"):
+        exchange = ctx.post([ctx.link(utm={"source": "google", "unknownUtmKey": "x"})])
+        ctx.expect_error("strict.utm-keys", exchange, 400, "utm allows six documented keys")
+
+
+CHECKS = (
+    check_unknown_properties,
+    check_past_expiry,
+    check_max_lengths,
+    check_contract_only_urls,
+    check_unknown_utm_keys,
+)

@@ -1,0 +1,305 @@
+"""Creating links: the rules a schema cannot express, then ids, short URLs, QR codes and storage."""
+
+from __future__ import annotations
+
+import binascii
+import datetime
+import functools
+import os
+import time
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any, Final
+
+import orjson
+
+import openapi
+from mock_server.config import MockConfig
+from mock_server.errors import Issue, RejectedRequestError, json_path
+from mock_server.plans import FEATURE_OF_FIELD, Plan
+from mock_server.store import InsertRefused, LinkStore, StoredLink
+from mock_server.validation import MAX_ISSUES
+
+QR_OPTIONS: Final = (
+    "&size=512&errorCorrection=H&foreground=000000&background=FFFFFF&margin=1&format=svg"
+)
+SHORT_ID_BYTES: Final = 6  # 8 URL-safe characters: 2**48 ids, so collisions are rare and retried
+
+
+def encode_uri_component(text: str) -> str:
+    """Percent-encode ``text`` exactly as JavaScript's ``encodeURIComponent`` does."""
+    return urllib.parse.quote(text, safe="!'()*")
+
+
+VERSION_4: Final = bytes((byte & 0x0F) | 0x40 for byte in range(256))
+VARIANT_RFC4122: Final = bytes((byte & 0x3F) | 0x80 for byte in range(256))
+URL_SAFE: Final = bytes.maketrans(b"+/", b"-_")
+SHORT_ID_WIDTH: Final = SHORT_ID_BYTES * 4 // 3
+# Where each of a UUID's 32 hex digits goes in its 36 characters, and the dashes between groups.
+UUID_DIGIT_AT: Final = tuple(
+    digit + sum(digit >= cut for cut in (8, 12, 16, 20)) for digit in range(32)
+)
+# Above this many ids, laying out every id at once with strided copies beats one slice per id.
+STRIDED_FROM: Final = 64
+ENTROPY_BLOCK: Final = 1 << 16
+
+
+class Entropy:
+    """OS random bytes drawn a block at a time, so small requests make no system call."""
+
+    def __init__(self) -> None:
+        self._block = b""
+        self._offset = 0
+
+    def take(self, size: int) -> bytes:
+        """Return ``size`` fresh random bytes."""
+        if size * 4 > ENTROPY_BLOCK:
+            return os.urandom(size)
+        end = self._offset + size
+        if end > len(self._block):
+            self._block, self._offset, end = os.urandom(ENTROPY_BLOCK), 0, size
+        taken = self._block[self._offset : end]
+        self._offset = end
+        return taken
+
+
+ENTROPY: Final = Entropy()
+
+
+def _uuid4s(count: int) -> list[str]:
+    raw = bytearray(ENTROPY.take(16 * count))
+    raw[6::16] = raw[6::16].translate(VERSION_4)
+    raw[8::16] = raw[8::16].translate(VARIANT_RFC4122)
+    if count < STRIDED_FROM:
+        h = raw.hex()
+        return [
+            f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-"
+            f"{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
+            for i in range(0, 32 * count, 32)
+        ]
+    digits = raw.hex().encode("ascii")
+    laid_out = bytearray(b"-" * (37 * count))
+    laid_out[36::37] = b"," * count
+    for digit, position in enumerate(UUID_DIGIT_AT):
+        laid_out[position::37] = digits[digit::32]
+    return laid_out[:-1].decode("ascii").split(",")
+
+
+def _short_ids(count: int) -> list[str]:
+    raw = ENTROPY.take(SHORT_ID_BYTES * count)
+    text = binascii.b2a_base64(raw, newline=False).translate(URL_SAFE)
+    width = SHORT_ID_WIDTH
+    if count < STRIDED_FROM:
+        decoded = text.decode("ascii")
+        return [decoded[start : start + width] for start in range(0, width * count, width)]
+    laid_out = bytearray(b"," * ((width + 1) * count))
+    for character in range(width):
+        laid_out[character :: width + 1] = text[character::width]
+    return laid_out[:-1].decode("ascii").split(",")
+
+
+LINK_START: Final = b'{"id":"'
+LINK_SEPARATOR: Final = b'},{"id":"'
+ID_LENGTH: Final = 36
+DERIVED_FIELDS: Final = ("id", "shortUrl", "qrCode", "createdAt")
+
+
+def _json_text(text: str) -> bytes:
+    return orjson.dumps(text)[1:-1]
+
+
+class ShortLinks:
+    """Each shortId's shortUrl and qrCode; stored links keep neither, as both derive from it."""
+
+    def __init__(self, short_url_base: str) -> None:
+        self.short_url_prefix = short_url_base + "/"
+        self.qr_prefix = (
+            f"{short_url_base}/qrcode?text={encode_uri_component(self.short_url_prefix)}"
+        )
+        self.qr_suffix = encode_uri_component("?qr=1") + QR_OPTIONS
+        # A link's JSON from the end of its id to the end of its qrCode, around the shortId.
+        self._before = b'","shortUrl":"' + _json_text(self.short_url_prefix)
+        self._between = b'","qrCode":"' + _json_text(self.qr_prefix)
+        self._after = _json_text(self.qr_suffix)
+        self._cut = ID_LENGTH + len(self.span("x" * SHORT_ID_WIDTH))
+
+    def span(self, short_id: str) -> bytes:
+        """Return the JSON of ``short_id``'s shortUrl and qrCode as they follow a link's id."""
+        encoded = short_id.encode("ascii")
+        return self._before + encoded + self._between + encoded + self._after
+
+    def packed(self, content: bytes, short_ids: Sequence[str]) -> list[bytes]:
+        """Cut a serialized array of links into each link's JSON without shortUrl and qrCode."""
+        # Inside a JSON string a quote is escaped, so the separator only occurs between links.
+        parts = content[len(b"[" + LINK_START) : -len(b"}]")].split(LINK_SEPARATOR)
+        if len(parts) != len(short_ids) or not parts[0].startswith(
+            self.span(short_ids[0]), ID_LENGTH
+        ):
+            raise ValueError(f"{len(short_ids)} links were serialized in an unexpected layout")
+        cut = self._cut
+        return [part[:ID_LENGTH] + part[cut:] for part in parts]
+
+    def answered(self, link: StoredLink) -> bytes:
+        """Return a stored link's JSON exactly as its 201 answered it."""
+        body = link.body
+        if body.startswith(b"{"):
+            return body  # stored whole, as state files written before packing hold them
+        return LINK_START + body[:ID_LENGTH] + self.span(link.short_id) + body[ID_LENGTH:] + b"}"
+
+
+# The last second formatted, and its text: formatting runs once a second, not once per request.
+_last_second: Final = [(0, "1970-01-01T00:00:00")]
+
+
+def created_at() -> str:
+    """Return the current time as an RFC 3339 UTC date-time with milliseconds."""
+    now = time.time()
+    second = int(now)
+    cached_second, text = _last_second[0]
+    if second != cached_second:
+        text = datetime.datetime.fromtimestamp(second, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second[0] = (second, text)
+    return f"{text}.{int((now - second) * 1000):03d}Z"
+
+
+class LinkFactory:
+    """Checks a schema-valid batch against the workspace and plan, then creates and stores it."""
+
+    def __init__(self, config: MockConfig, store: LinkStore) -> None:
+        self._store = store
+        self._short_links = ShortLinks(config.short_url_base)
+        self._collections = {collection.lower(): collection for collection in config.collections}
+        fields = openapi.schema_at("#/components/schemas/LinkFields")["properties"]
+        self._documented = frozenset(fields)
+        # A sent field named like a derived one would move it and break the stored layout.
+        if not self._documented.isdisjoint(DERIVED_FIELDS):
+            raise ValueError(f"the spec's LinkFields redefine {DERIVED_FIELDS}")
+
+    def create(self, items: Sequence[dict[str, Any]], plan: Plan, attempts_left: int = 3) -> bytes:
+        """Create every link of ``items`` or none, returning the 201 body."""
+        collections = self._check(items, plan)
+        count = len(items)
+        ids = _uuid4s(count)
+        short_ids = self._fresh_short_ids(count)
+        stamp = created_at()
+        short_links = self._short_links
+        prefix, qr_prefix = short_links.short_url_prefix, short_links.qr_prefix
+        qr_suffix = short_links.qr_suffix
+        documented = self._documented
+        links: list[dict[str, Any]] = []
+        for item, link_id, short_id in zip(items, ids, short_ids, strict=True):
+            # Unpacking the item whole is the fast path; unknown fields must not be echoed.
+            sent = (
+                item if item.keys() <= documented else {k: item[k] for k in item if k in documented}
+            )
+            links.append(
+                {
+                    "id": link_id,
+                    "shortUrl": prefix + short_id,
+                    "qrCode": qr_prefix + short_id + qr_suffix,
+                    **sent,
+                    "createdAt": stamp,
+                }
+            )
+        content = orjson.dumps(links)
+        external_ids = [item.get("externalId") for item in items]
+        # tuple.__new__ builds each StoredLink in C; the NamedTuple constructor is Python code.
+        stored = list(
+            map(
+                functools.partial(tuple.__new__, StoredLink),
+                zip(
+                    short_ids,
+                    collections,
+                    external_ids,
+                    short_links.packed(content, short_ids),
+                    strict=True,
+                ),
+            )
+        )
+        refused = self._store.insert(stored, plan.links_total)
+        if refused is not None and refused.short_id_collision and attempts_left > 0:
+            return self.create(items, plan, attempts_left - 1)
+        if refused is not None:
+            raise RejectedRequestError(400, _refusal_issues(refused, items, count))
+        return content
+
+    def _fresh_short_ids(self, count: int) -> list[str]:
+        short_ids = _short_ids(count)
+        while True:
+            taken = self._store.short_ids_taken(short_ids)
+            if not taken and len(set(short_ids)) == count:
+                return short_ids
+            seen: set[str] = set()
+            for index, short_id in enumerate(short_ids):
+                if short_id in taken or short_id in seen:
+                    short_ids[index] = _short_ids(1)[0]
+                seen.add(short_ids[index])
+
+    def _check(self, items: Sequence[dict[str, Any]], plan: Plan) -> list[str]:
+        if len(items) > plan.links_per_request:
+            message = (
+                f"the plan {plan.name!r} allows {plan.links_per_request} links per request; "
+                f"the body has {len(items)}"
+            )
+            raise RejectedRequestError(400, (Issue("$", "planLinksPerRequest", message),))
+        issues: list[Issue] = []
+        collections: list[str] = []
+        external_ids: dict[str, int] = {}
+        known = self._collections
+        gated = plan.gated_fields
+        for index, item in enumerate(items):
+            collection = known.get(item["collectionId"].lower())
+            if collection is None:
+                message = (
+                    f"no collection {item['collectionId']!r} in this workspace "
+                    f"(known: {', '.join(known.values())})"
+                )
+                issues.append(Issue(json_path(index, "collectionId"), "collectionExists", message))
+            collections.append(collection or "")
+            if gated and not gated.isdisjoint(item):
+                for name in sorted(gated.intersection(item)):
+                    feature = FEATURE_OF_FIELD[name]
+                    message = (
+                        f"{name} needs the {feature!r} feature, which the plan {plan.name!r} lacks"
+                    )
+                    issues.append(Issue(json_path(index, name), "planFeature", message))
+            external_id = item.get("externalId")
+            if external_id is not None:
+                first = external_ids.setdefault(external_id, index)
+                if first != index:
+                    message = (
+                        f"externalId {external_id!r} is already used by item {first} of this batch"
+                    )
+                    issues.append(
+                        Issue(json_path(index, "externalId"), "externalIdUniqueInBatch", message)
+                    )
+            if len(issues) >= MAX_ISSUES:
+                break
+        if issues:
+            raise RejectedRequestError(400, tuple(issues[:MAX_ISSUES]))
+        return collections
+
+
+def _refusal_issues(
+    refused: InsertRefused, items: Sequence[dict[str, Any]], count: int
+) -> tuple[Issue, ...]:
+    if refused.links_total is not None:
+        message = (
+            f"the plan allows {refused.links_total} links in the workspace; "
+            f"{refused.links_stored} exist and the body adds {count}"
+        )
+        return (Issue("$", "planLinksTotal", message),)
+    if refused.short_id_collision:
+        return (
+            Issue("$", "shortIdUnique", "could not find unused shortIds; send the batch again"),
+        )
+    taken = set(refused.taken_external_ids)
+    return tuple(
+        Issue(
+            json_path(index, "externalId"),
+            "externalIdUniqueInWorkspace",
+            f"externalId {item['externalId']!r} is already used in this workspace",
+        )
+        for index, item in enumerate(items)
+        if item.get("externalId") in taken
+    )[:MAX_ISSUES]

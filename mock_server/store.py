@@ -1,0 +1,179 @@
+"""Where the mock keeps links, rate-limit windows and the request journal: the interface and RAM."""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+
+class StoredLink(NamedTuple):
+    """A created link: the keys it is found by, and its JSON as answered minus derived fields."""
+
+    short_id: str
+    collection_id: str
+    external_id: str | None
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """One key's fixed rate-limit window after counting (or peeking at) a request."""
+
+    limit: int
+    count: int
+    resets_at: float
+
+    @property
+    def remaining(self) -> int:
+        """Return the requests still allowed in this window."""
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        """Return whether the counted request is over the limit."""
+        return self.count > self.limit
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """Return the X-RateLimit-* headers describing this window."""
+        return [
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
+            (b"x-ratelimit-reset", b"%d" % math.ceil(self.resets_at)),
+        ]
+
+    def retry_after(self, now: float) -> int:
+        """Return the whole seconds until the window resets, at least 1."""
+        return max(1, math.ceil(self.resets_at - now))
+
+
+@dataclass(frozen=True, slots=True)
+class InsertRefused:
+    """Why a batch was not stored: externalIds taken, the plan's total cap, or a shortId race."""
+
+    taken_external_ids: tuple[str, ...] = ()
+    links_total: int | None = None
+    links_stored: int = 0
+    short_id_collision: bool = False
+
+
+def window_start(now: float, window: float) -> float:
+    """Return the start of the fixed window containing ``now``; windows align to the epoch."""
+    return math.floor(now / window) * window
+
+
+class LinkStore(Protocol):
+    """Everything the mock keeps between requests; each method is atomic."""
+
+    def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
+        """Return which of ``short_ids`` already name a stored link."""
+
+    def insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+        """Store every link, or none of them and say why."""
+
+    def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
+        """Return the stored links matching the filters, oldest first."""
+
+    def count(self) -> int:
+        """Return how many links are stored."""
+
+    def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+        """Count one request of ``key_id`` in its current window and return the window."""
+
+    def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+        """Return ``key_id``'s current window without counting a request."""
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one request to the journal."""
+
+    def journal(self, limit: int) -> list[dict[str, Any]]:
+        """Return the last ``limit`` journal entries, oldest first."""
+
+    def reset(self) -> None:
+        """Forget every link, externalId, rate-limit window and journal entry."""
+
+    def close(self) -> None:
+        """Release whatever the store holds open."""
+
+
+class MemoryStore:
+    """A LinkStore in process memory; atomic because the event loop runs one call at a time."""
+
+    def __init__(self, journal_size: int = 1000) -> None:
+        self._links: list[StoredLink] = []
+        self._by_external_id: dict[str, StoredLink] = {}
+        self._short_ids: set[str] = set()
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._journal: collections.deque[dict[str, Any]] = collections.deque(maxlen=journal_size)
+
+    def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
+        """Return which of ``short_ids`` already name a stored link."""
+        return self._short_ids.intersection(short_ids)
+
+    def insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+        """Store every link, or none of them and say why."""
+        external_ids = [link.external_id for link in links if link.external_id is not None]
+        if not self._by_external_id.keys().isdisjoint(external_ids):
+            taken = tuple(e for e in external_ids if e in self._by_external_id)
+            return InsertRefused(taken_external_ids=taken)
+        if links_total is not None and len(self._links) + len(links) > links_total:
+            return InsertRefused(links_total=links_total, links_stored=len(self._links))
+        self._links.extend(links)
+        self._short_ids.update(link.short_id for link in links)
+        self._by_external_id.update(
+            (link.external_id, link) for link in links if link.external_id is not None
+        )
+        return None
+
+    def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
+        """Return the stored links matching the filters, oldest first."""
+        if external_id is not None:
+            found = self._by_external_id.get(external_id)
+            candidates = [found] if found is not None else []
+        else:
+            candidates = self._links
+        return [
+            link
+            for link in candidates
+            if collection_id is None or link.collection_id == collection_id
+        ]
+
+    def count(self) -> int:
+        """Return how many links are stored."""
+        return len(self._links)
+
+    def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+        """Count one request of ``key_id`` in its current window and return the window."""
+        start = window_start(now, window)
+        current_start, count = self._windows.get(key_id, (start, 0))
+        count = count + 1 if current_start == start else 1
+        self._windows[key_id] = (start, count)
+        return RateWindow(limit, count, start + window)
+
+    def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+        """Return ``key_id``'s current window without counting a request."""
+        start = window_start(now, window)
+        current_start, count = self._windows.get(key_id, (start, 0))
+        return RateWindow(limit, count if current_start == start else 0, start + window)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one request to the journal."""
+        self._journal.append(entry)
+
+    def journal(self, limit: int) -> list[dict[str, Any]]:
+        """Return the last ``limit`` journal entries, oldest first."""
+        entries = list(self._journal)
+        return entries[-limit:] if limit > 0 else []
+
+    def reset(self) -> None:
+        """Forget every link, externalId, rate-limit window and journal entry."""
+        self._links.clear()
+        self._by_external_id.clear()
+        self._short_ids.clear()
+        self._windows.clear()
+        self._journal.clear()
+
+    def close(self) -> None:
+        """Release whatever the store holds open."""

@@ -1,0 +1,121 @@
+"""The contract's rules as the suite applies them, on hand-made responses."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+import openapi
+from contract_tests import expectations
+from contract_tests.transport import Received
+
+JSON = {"content-type": "application/json"}
+DOC_SHORT_URL = "https://hoko.to/abc123"
+
+
+def received(status: int, body: Any, headers: dict[str, str] | None = None) -> Received:
+    """Return a JSON response."""
+    return Received(status, {**JSON, **(headers or {})}, json.dumps(body).encode())
+
+
+def created_link(item: dict[str, Any], short_id: str = "abc123") -> dict[str, Any]:
+    """Return a correct created link for ``item``."""
+    short_url = f"https://hoko.to/{short_id}"
+    return {
+        **item,
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, short_id)),
+        "shortUrl": short_url,
+        "qrCode": expectations.qr_code_for(short_url),
+        "createdAt": "2024-01-01T00:00:00Z",
+    }
+
+
+def test_qr_code_derivation_matches_the_documented_example() -> None:
+    """The derivation rebuilds the documentation's own qrCode from its shortUrl."""
+    documented = openapi.response_examples(201)["documentedWithMetadata"][0]
+    assert expectations.qr_code_for(documented["shortUrl"]) == documented["qrCode"]
+
+
+def test_documented_examples_have_no_problems() -> None:
+    """Every documented error example passes its own status' check."""
+    for status in (400, 401, 403):
+        (body,) = openapi.response_examples(status).values()
+        assert expectations.error_problems(received(status, body), status, strict=True) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("2026-12-31T23:59:00Z", True),
+        ("2026-12-31T23:59:00.123+03:00", True),
+        ("2016-12-31T23:59:60Z", True),
+        ("2026-12-31", False),
+        ("2026-02-30T00:00:00Z", False),
+        ("2026-12-31T23:59:00", False),
+        ("2026-12-31T23:59:00+24:00", False),
+    ],
+)
+def test_date_times_follow_rfc_3339(text: str, valid: bool) -> None:
+    """createdAt must be an RFC 3339 date-time."""
+    assert expectations.is_datetime(text) is valid
+
+
+def test_relax_removes_only_the_free_bounds() -> None:
+    """maxLength and maxProperties go; maxItems, patterns and required stay."""
+    relaxed = json.dumps(expectations.relax(openapi.load_spec()["components"]))
+    assert "maxLength" not in relaxed
+    assert "maxProperties" not in relaxed
+    assert "maxItems" in relaxed
+    assert "pattern" in relaxed
+
+
+def test_a_correct_answer_has_no_problems() -> None:
+    """Echoed fields, derived shortUrl and qrCode, request order: nothing to report."""
+    items = [{"url": "https://a.com", "title": "  é  "}, {"url": "https://b.com"}]
+    body = [created_link(items[0], "x1"), created_link(items[1], "x2")]
+    assert expectations.created_problems(items, received(201, body), strict=False) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda links: links.reverse(), "not in request order"),
+        (lambda links: links[0].update(title="changed"), "'title' sent"),
+        (lambda links: links[0].update(qrCode="https://hoko.to/qrcode?text=x"), "qrCode"),
+        (lambda links: links[0].update(shortUrl="http://hoko.to/x1"), "is not on"),
+        (lambda links: links[1].update(shortUrl=links[0]["shortUrl"]), "share a shortUrl"),
+        (lambda links: links.pop(), "1 links for 2 items"),
+        (lambda links: links[0].pop("createdAt"), "createdAt"),
+    ],
+)
+def test_each_broken_answer_is_named(mutate: Any, expected: str) -> None:
+    """Each way a 201 can be wrong produces a problem that says so."""
+    items = [{"url": "https://a.com", "title": "t"}, {"url": "https://b.com"}]
+    links = [created_link(items[0], "x1"), created_link(items[1], "x2")]
+    mutate(links)
+    problems = expectations.created_problems(items, received(201, links), strict=False)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_free_points_pass_unless_strict() -> None:
+    """Omitted optional echoes and extra fields pass; strict names the omission."""
+    item = {"url": "https://a.com", "title": "t", "unknownThing": 1}
+    link = {**created_link({"url": item["url"]}), "extra": True}
+    assert expectations.created_problems([item], received(201, [link]), strict=False) == []
+    assert expectations.strict_echo_problems(item, link) == ["'title' not echoed"]
+
+
+def test_429_needs_its_headers_and_a_matching_retry_after() -> None:
+    """X-RateLimit-* are required on 429; Retry-After, when sent, equals retryAfter."""
+    body = {"error": {"en": "Rate limit exceeded", "ar": "تم تجاوز حد المعدل"}, "retryAfter": 5}
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "99"}
+    assert expectations.error_problems(received(429, body, headers), 429, strict=False) == []
+    wrong = expectations.error_problems(
+        received(429, body, {**headers, "retry-after": "7"}), 429, strict=False
+    )
+    assert any("Retry-After" in problem for problem in wrong)
+    bare = expectations.error_problems(received(429, body), 429, strict=False)
+    assert len([problem for problem in bare if "header" in problem]) == 3

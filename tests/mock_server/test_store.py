@@ -1,0 +1,148 @@
+"""The store: fixed rate-limit windows (exact under concurrency), atomic inserts, reset."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_server.sqlite_store import SqliteStore
+from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
+from tests.mock_server.conftest import FULL, NOSCOPE, link, serve
+
+
+def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
+    """Return a stored link with just enough to test the store."""
+    return StoredLink(short_id, "550e8400-e29b-41d4-a716-446655440000", external_id, b"{}")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LinkStore]:
+    """Each store implementation, fresh, with a journal of 3 entries."""
+    made: LinkStore = (
+        MemoryStore(3) if request.param == "memory" else SqliteStore(str(tmp_path / "s.db"), 3)
+    )
+    yield made
+    made.close()
+
+
+def test_window_counts_and_resets_at_its_end(store: LinkStore) -> None:
+    first = store.hit("k", 2, 60, 120.5)
+    assert (first.count, first.remaining, first.resets_at, first.exceeded) == (1, 1, 180, False)
+    store.hit("k", 2, 60, 130)
+    third = store.hit("k", 2, 60, 179.9)
+    assert (third.remaining, third.exceeded) == (0, True)
+    assert third.retry_after(179.9) == 1
+    next_window = store.hit("k", 2, 60, 180)
+    assert (next_window.count, next_window.resets_at) == (1, 240)
+    assert store.peek("k", 2, 60, 181).count == 1
+    assert store.peek("other", 2, 60, 181).count == 0
+
+
+def test_window_start_is_aligned_to_the_epoch() -> None:
+    assert window_start(125, 60) == 120
+    assert window_start(0.7, 0.5) == 0.5
+
+
+def test_rate_window_headers() -> None:
+    window = RateWindow(limit=10, count=3, resets_at=100.2)
+    assert dict(window.headers()) == {
+        b"x-ratelimit-limit": b"10",
+        b"x-ratelimit-remaining": b"7",
+        b"x-ratelimit-reset": b"101",
+    }
+
+
+def test_insert_is_all_or_nothing_on_a_taken_external_id(store: LinkStore) -> None:
+    assert store.insert([stored_link("a", "x")], None) is None
+    refused = store.insert([stored_link("b", "y"), stored_link("c", "x")], None)
+    assert refused is not None
+    assert refused.taken_external_ids == ("x",)
+    assert store.count() == 1
+    assert store.find(None, "y") == []
+    assert store.short_ids_taken(["a", "b", "c"]) == {"a"}
+
+
+def test_insert_respects_the_total_cap(store: LinkStore) -> None:
+    assert store.insert([stored_link("a"), stored_link("b")], 3) is None
+    refused = store.insert([stored_link("c"), stored_link("d")], 3)
+    assert refused is not None
+    assert (refused.links_total, refused.links_stored) == (3, 2)
+    assert store.count() == 2
+
+
+def test_journal_keeps_the_last_entries(store: LinkStore) -> None:
+    for index in range(5):
+        store.record({"n": index})
+    assert store.journal(10) == [{"n": 2}, {"n": 3}, {"n": 4}]
+    assert store.journal(1) == [{"n": 4}]
+    assert store.journal(0) == []
+
+
+def test_reset_forgets_everything(store: LinkStore) -> None:
+    store.insert([stored_link("a", "x")], None)
+    store.hit("k", 1, 60, 1)
+    store.record({"n": 1})
+    store.reset()
+    assert (store.count(), store.find(None, "x"), store.journal(5)) == (0, [], [])
+    assert store.peek("k", 1, 60, 1).count == 0
+
+
+def test_rate_limit_headers_on_every_authenticated_response_and_429() -> None:
+    with serve(**{"rate-limit": 3, "rate-window": 3600}) as live, live.client() as client:
+        answers = [
+            client.post("/api/links", headers=FULL, json=[link()]),
+            client.post("/api/links", headers=FULL, content=b"bad"),
+            client.post("/api/links", headers=FULL, json=[link()]),
+            client.post("/api/links", headers=FULL, json=[link()]),
+        ]
+        assert [a.status_code for a in answers] == [201, 400, 201, 429]
+        assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert {a.headers["x-ratelimit-limit"] for a in answers} == {"3"}
+        resets = {int(a.headers["x-ratelimit-reset"]) for a in answers}
+        assert len(resets) == 1
+        assert time.time() < resets.pop() <= time.time() + 3600
+        limited = answers[-1]
+        assert limited.json()["error"] == {"en": "Rate limit exceeded", "ar": "تم تجاوز حد المعدل"}
+        assert limited.headers["retry-after"] == str(limited.json()["retryAfter"])
+        # Each key has its own window.
+        assert client.post("/api/links", headers=NOSCOPE).headers["x-ratelimit-remaining"] == "2"
+
+
+def test_rate_limit_window_resets() -> None:
+    with serve(**{"rate-limit": 2, "rate-window": 2}) as live, live.client() as client:
+        # Start at the beginning of a window so all three requests share it.
+        time.sleep(2 - time.time() % 2 + 0.02)
+        answers = [client.post("/api/links", headers=FULL, json=[link()]) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [201, 201, 429]
+        resets_at = int(answers[-1].headers["x-ratelimit-reset"])
+        time.sleep(max(0.0, resets_at - time.time()) + 0.05)
+        response = client.post("/api/links", headers=FULL, json=[link()])
+        assert response.status_code == 201
+        assert response.headers["x-ratelimit-remaining"] == "1"
+
+
+def test_control_reset_clears_rate_limit_windows() -> None:
+    with serve(**{"rate-limit": 1, "rate-window": 3600}) as live, live.client() as client:
+        assert client.post("/api/links", headers=FULL, json=[link()]).status_code == 201
+        assert client.post("/api/links", headers=FULL, json=[link()]).status_code == 429
+        assert client.post("/__mock/reset").status_code == 200
+        assert client.post("/api/links", headers=FULL, json=[link()]).status_code == 201
+
+
+def test_rate_limit_is_exact_under_32_concurrent_clients() -> None:
+    with serve(**{"rate-limit": 50, "rate-window": 3600}) as live:
+
+        def post(_: int) -> int:
+            with httpx.Client(base_url=live.base_url, timeout=30) as client:
+                return client.post("/api/links", headers=FULL, json=[link()]).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+            statuses = list(pool.map(post, range(120)))
+        assert statuses.count(201) == 50
+        assert statuses.count(429) == 70
+        assert live.store.count() == 50

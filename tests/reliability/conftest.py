@@ -1,0 +1,91 @@
+"""``hoko-mock`` as a real subprocess in its own process group, and the campaigns' figures."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+FIGURES: list[str] = []
+
+
+def report(line: str) -> None:
+    """Print one campaign's figures now and again in the run's summary."""
+    print(f"\n{line}")
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List every campaign's figures at the end of the run."""
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+@dataclass
+class MockProcess:
+    """A running ``hoko-mock``: its process, its URL and port."""
+
+    process: subprocess.Popen[str]
+    base_url: str
+
+    @property
+    def port(self) -> int:
+        """Return the port it listens on."""
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        """SIGKILL the mock and its worker processes (its own process group), then reap it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def hoko_mock(*args: str) -> Iterator[MockProcess]:
+    """Run ``hoko-mock --port 0 ARGS`` until the block ends; stop it by its process group."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOKO_MOCK_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server.cli", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own group: SIGKILL reaches every worker, and only them
+    )
+    mock = None
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+", first)
+        assert found, f"hoko-mock printed no URL: {first!r}"
+        mock = MockProcess(process, found.group(0))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{mock.base_url}/__mock/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "hoko-mock did not answer within 20 s"
+                time.sleep(0.05)
+        yield mock
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -1,0 +1,152 @@
+"""32 concurrent clients: ``limit`` admitted per window per key, no duplicate, no half batch."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.reliability.conftest import MockProcess, hoko_mock, report
+from tests.reliability.hostile import COLLECTION
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = 32
+RATE_LIMIT = 20
+RATE_WINDOW = "1"
+KEYS = ("hoko_test_full", "hoko_test_basic")
+BATCH = 5  # the basic plan's most links per request, so both keys can send the same batches
+STRIDE = 3  # batch i holds ids [3i, 3i+5): each overlaps its neighbours, which run concurrently
+
+
+def server_args(workers: int, tmp_path: Path) -> list[str]:
+    """Return the options of a mock with ``workers`` processes (sharing a state file if > 1)."""
+    if workers == 1:
+        return []
+    return ["--workers", str(workers), "--state", str(tmp_path / "state.db")]
+
+
+@pytest.fixture(
+    params=[
+        pytest.param((1, 3.0), id="ci-1-worker"),
+        pytest.param((2, 3.0), id="ci-2-workers"),
+        pytest.param((1, 30.0), id="campaign-1-worker", marks=pytest.mark.campaign),
+        pytest.param((2, 30.0), id="campaign-2-workers", marks=pytest.mark.campaign),
+    ]
+)
+def plan(request: pytest.FixtureRequest) -> tuple[int, float]:
+    """Workers and seconds of load: a CI slice or the campaign."""
+    workers, seconds = request.param
+    return int(workers), float(seconds)
+
+
+def hammer(mock: MockProcess, seconds: float, send: Any, count: int | None = None) -> list[Any]:
+    """Run ``send(client, index)`` from 32 threads until ``seconds`` pass or ``count`` are sent."""
+    deadline = time.monotonic() + seconds
+    counter = itertools.count()
+
+    def client_loop(_: int) -> list[Any]:
+        results = []
+        with httpx.Client(base_url=mock.base_url, timeout=30) as client:
+            while time.monotonic() < deadline:
+                index = next(counter)
+                if count is not None and index >= count:
+                    break
+                results.append(send(client, index))
+        return results
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        return [result for part in pool.map(client_loop, range(CLIENTS)) for result in part]
+
+
+def test_each_key_gets_exactly_its_limit_in_every_window(
+    plan: tuple[int, float], tmp_path: Path
+) -> None:
+    workers, seconds = plan
+    args = ["--rate-limit", str(RATE_LIMIT), "--rate-window", RATE_WINDOW]
+    with hoko_mock(*args, *server_args(workers, tmp_path)) as mock:
+
+        def send(client: httpx.Client, index: int) -> tuple[str, int, str, httpx.Response]:
+            key = KEYS[index % len(KEYS)]
+            body = [{"url": "https://example.com", "collectionId": COLLECTION}]
+            response = client.post(
+                "/api/links", headers={"Authorization": f"Bearer {key}"}, json=body
+            )
+            return key, response.status_code, response.headers["x-ratelimit-reset"], response
+
+        results = hammer(mock, seconds, send)
+        stored = httpx.get(f"{mock.base_url}/__mock/health", timeout=30).json()["links"]
+    admitted: collections.Counter[tuple[str, str]] = collections.Counter()
+    windows = sorted({reset for _, _, reset, _ in results})
+    for key, status, reset, response in results:
+        assert status in {201, 429}, f"unexpected {status}: {response.text[:300]}"
+        if status == 201:
+            admitted[key, reset] += 1
+        else:
+            assert int(response.headers["retry-after"]) >= 1
+            assert response.json()["retryAfter"] >= 1
+    # The first and last windows are cut by the run's start and end; every one between is full.
+    full_windows: set[int] = set()
+    for key in KEYS:
+        counts = [admitted[key, reset] for reset in windows]
+        assert max(counts) <= RATE_LIMIT, f"{key}: more than {RATE_LIMIT} in a window: {counts}"
+        assert all(count == RATE_LIMIT for count in counts[1:-1]), f"{key}: {counts}"
+        full_windows.update(counts[1:-1])
+    assert stored == sum(admitted.values()), "a 201 without its link, or a link without a 201"
+    report(
+        f"concurrency ({workers} worker(s), {CLIENTS} clients, {seconds:g} s, limit {RATE_LIMIT}"
+        f"/{RATE_WINDOW} s, 2 keys): {len(results)} requests, {len(windows)} windows, "
+        f"admitted per key per full window {full_windows or 'none (run too short)'}, "
+        f"429s {sum(1 for r in results if r[1] == 429)}, links stored {stored}"
+    )
+
+
+def test_overlapping_batches_store_each_external_id_once_and_whole(
+    plan: tuple[int, float], tmp_path: Path
+) -> None:
+    workers, seconds = plan
+    batches = int(seconds * 100)
+    with hoko_mock("--rate-limit", "10000000", *server_args(workers, tmp_path)) as mock:
+
+        def send(client: httpx.Client, index: int) -> tuple[list[str], int, bytes]:
+            # Neighbouring batches share ids; a few carry one invalid link among valid ones.
+            ids = [f"ov-{STRIDE * (index // 2) + offset}" for offset in range(BATCH)]
+            links = [
+                {"url": "https://example.com", "collectionId": COLLECTION, "externalId": i}
+                for i in ids
+            ]
+            if index % 7 == 6:
+                links[BATCH // 2]["url"] = "invalid-url"
+            key = KEYS[index % len(KEYS)]
+            response = client.post(
+                "/api/links", headers={"Authorization": f"Bearer {key}"}, json=links
+            )
+            return ids, response.status_code, response.content
+
+        results = hammer(mock, seconds * 2, send, count=batches)
+        listing = httpx.get(f"{mock.base_url}/__mock/links", timeout=60).json()["links"]
+    acknowledged = {}
+    for _, status, content in results:
+        assert status in {201, 400}, f"unexpected {status}: {content[:300]!r}"
+        if status == 201:
+            acknowledged.update({link["externalId"]: link for link in orjson.loads(content)})
+    stored = [link["externalId"] for link in listing]
+    duplicates = len(stored) - len(set(stored))
+    assert duplicates == 0, "an externalId was stored twice"
+    assert {link["externalId"]: link for link in listing} == acknowledged, (
+        "the stored links are not exactly those of the batches answered 201"
+    )
+    created = sum(1 for _, status, _ in results if status == 201)
+    assert created > 0
+    report(
+        f"overlapping batches ({workers} worker(s), {CLIENTS} clients): {len(results)} batches of "
+        f"{BATCH}, 201 {created}, 400 {len(results) - created}, links stored {len(stored)}, "
+        f"duplicates {duplicates}, half-stored batches 0"
+    )

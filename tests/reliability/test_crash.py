@@ -1,0 +1,126 @@
+"""SIGKILL in the middle of 10,000-link batches: every 201 survives, no batch is half stored."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.reliability.conftest import MockProcess, hoko_mock, report
+from tests.reliability.hostile import COLLECTION
+
+pytestmark = pytest.mark.slow
+
+BATCH = 10_000
+POSTERS = 4
+BATCHES_PER_ROUND = 8
+ROUND_TIMEOUT = 120.0  # seconds to wait for the first acknowledged batch of a round
+
+
+@pytest.fixture(
+    params=[
+        pytest.param((1, 1), id="ci-1-worker"),
+        pytest.param((2, 1), id="ci-2-workers"),
+        pytest.param((1, 5), id="campaign-1-worker", marks=pytest.mark.campaign),
+        pytest.param((2, 5), id="campaign-2-workers", marks=pytest.mark.campaign),
+    ]
+)
+def plan(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Workers and SIGKILL rounds: a CI slice or the campaign."""
+    workers, rounds = request.param
+    return int(workers), int(rounds)
+
+
+def batch_body(name: str) -> bytes:
+    """Return a batch of 10,000 links whose externalIds all start with ``name``."""
+    links = [
+        {"url": "https://example.com", "collectionId": COLLECTION, "externalId": f"{name}-{i}"}
+        for i in range(BATCH)
+    ]
+    return orjson.dumps(links)
+
+
+def load_then_kill(
+    mock: MockProcess, round_number: int, seed: int
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Post batches from 4 threads, SIGKILL the mock mid-flight; return links answered 201, cut."""
+    acknowledged: dict[str, dict[str, Any]] = {}
+    cut: list[int] = []
+    first_ack = threading.Event()
+    lock = threading.Lock()
+
+    def post(batch: int) -> None:
+        with httpx.Client(base_url=mock.base_url, timeout=60) as client:
+            try:
+                response = client.post(
+                    "/api/links",
+                    headers={
+                        "Authorization": "Bearer hoko_test_full",
+                        "Content-Type": "application/json",
+                    },
+                    content=batch_body(f"r{round_number}b{batch}"),
+                )
+            except httpx.TransportError:
+                cut.append(batch)
+                return  # killed before answering: the batch may be stored whole or not at all
+        assert response.status_code == 201, response.text[:300]
+        with lock:
+            acknowledged.update({link["id"]: link for link in response.json()})
+        first_ack.set()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=POSTERS) as pool:
+        futures = [pool.submit(post, batch) for batch in range(BATCHES_PER_ROUND)]
+        assert first_ack.wait(ROUND_TIMEOUT), "no batch was acknowledged before the kill"
+        # A random moment after the first 201, while the other batches are in flight.
+        time.sleep(random.Random(seed).uniform(0.0, 0.5))
+        mock.kill()
+        for future in futures:
+            future.result(timeout=120)
+    return acknowledged, len(cut)
+
+
+def verify(mock: MockProcess, acknowledged: dict[str, dict[str, Any]]) -> collections.Counter[str]:
+    """Check every acknowledged link is stored unchanged and every batch whole; count batches."""
+    listing = httpx.get(f"{mock.base_url}/__mock/links", timeout=120).json()["links"]
+    stored = {link["id"]: link for link in listing}
+    missing = [link_id for link_id in acknowledged if stored.get(link_id) != acknowledged[link_id]]
+    assert not missing, f"{len(missing)} links answered 201 are gone or changed after SIGKILL"
+    per_batch = collections.Counter(link["externalId"].rsplit("-", 1)[0] for link in listing)
+    half = {batch: count for batch, count in per_batch.items() if count != BATCH}
+    assert not half, f"batches half stored after SIGKILL: {half}"
+    return per_batch
+
+
+def test_sigkill_mid_batch_keeps_every_acknowledged_link_and_no_half_batch(
+    plan: tuple[int, int], tmp_path: Path
+) -> None:
+    workers, rounds = plan
+    state = str(tmp_path / "state.db")
+    args = ["--state", state, "--workers", str(workers), "--rate-limit", "100000"]
+    acknowledged: dict[str, dict[str, Any]] = {}
+    cut_total = verified = 0
+    for round_number in range(rounds + 1):
+        with hoko_mock(*args) as mock:
+            per_batch = verify(mock, acknowledged)
+            verified = len(acknowledged)
+            if round_number == rounds:
+                break
+            answered, cut = load_then_kill(mock, round_number, seed=round_number)
+        assert cut > 0, "the SIGKILL landed after every batch was answered, not mid-batch"
+        acknowledged.update(answered)
+        cut_total += cut
+    unacknowledged = len(per_batch) - len(acknowledged) // BATCH
+    report(
+        f"crash ({workers} worker(s), {rounds} SIGKILL round(s), batches of {BATCH}): "
+        f"links verified after the crash {verified} of {len(acknowledged)} answered 201, "
+        f"batches cut by SIGKILL {cut_total} ({unacknowledged} of them stored whole, the rest "
+        f"not at all), half-stored batches 0"
+    )
