@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +137,42 @@ def judges_invalid(case: Any, strict: bool) -> bool:
     return True
 
 
+# Forms every reasonable parser accepts. Outside --strict, a generated value that is valid by the
+# contract but odd (a one-letter host, userinfo, a leap second, a nil-version UUID) is swapped
+# for a plain one, so that a server is never failed for a parser's corner the docs don't reach.
+PLAIN_URL = re.compile(
+    r"https?://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}"
+    r"(?:/[A-Za-z0-9._~/-]*)?\Z"
+)
+PLAIN_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\Z"
+)
+PLAIN_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
+)
+URL_FIELDS = ("url", "image", "expiredUrl", "ios", "android")
+
+
+def plain(item: dict[str, Any]) -> dict[str, Any]:
+    """Return ``item`` with its odd-but-valid URLs, date-time and partnerId made plain."""
+    made = dict(item)
+    for name in URL_FIELDS:
+        if isinstance(made.get(name), str) and not PLAIN_URL.match(made[name]):
+            made[name] = f"https://example.com/{name}"
+    if isinstance(made.get("geo"), dict):
+        made["geo"] = {
+            code: url
+            if isinstance(url, str) and PLAIN_URL.match(url)
+            else "https://example.com/geo"
+            for code, url in made["geo"].items()
+        }
+    if isinstance(made.get("expiresAt"), str) and not PLAIN_DATE_TIME.match(made["expiresAt"]):
+        made["expiresAt"] = FUTURE
+    if isinstance(made.get("partnerId"), str) and not PLAIN_UUID.match(made["partnerId"]):
+        made["partnerId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, made["partnerId"]))
+    return made
+
+
 def derived_seed(seed: int, label: str) -> int:
     """Return a seed for one part of the run, derived from the run's seed."""
     return int.from_bytes(
@@ -234,6 +272,8 @@ class SchemathesisRun:
             ready["externalId"] = self.ctx.fresh("st")
         if isinstance(ready.get("expiresAt"), str) and not is_future(ready["expiresAt"]):
             ready["expiresAt"] = FUTURE
+        if not self.ctx.settings.strict:
+            ready = plain(ready)
         if isinstance(ready.get("geo"), dict):
             ready["geo"] = {
                 COUNTRIES[i % len(COUNTRIES)]: url for i, url in enumerate(ready["geo"].values())

@@ -53,7 +53,6 @@ SPOILERS: tuple[dict[str, Any], ...] = (
     {"title": 17},
     {"cloaked": "true"},
     {"geo": {"xx": "https://example.com"}},
-    {"utm": {"unknown": "x"}},
     {"expiresAt": "31/12/2030"},
 )
 

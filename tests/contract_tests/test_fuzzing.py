@@ -63,3 +63,32 @@ def test_free_faults_are_not_invalid_for_every_server(body: Any) -> None:
 def test_required_faults_are_invalid_for_every_server(body: Any) -> None:
     assert not fuzzing.judge(strict=False).is_valid(body)
     assert not fuzzing.judge(strict=True).is_valid(body)
+
+
+@pytest.mark.parametrize(
+    ("field", "odd"),
+    [
+        ("url", "http://0"),
+        ("image", "https://user:pw@example.com/"),
+        ("ios", "http://example.com:0/a!$&'()*+,;=:@"),
+        ("expiresAt", "2099-12-31t23:59:60z"),
+        ("partnerId", "00000000-0000-0000-0000-000000000000"),
+    ],
+)
+def test_plain_swaps_odd_but_valid_values_for_plain_ones(field: str, odd: str) -> None:
+    item = {"url": "https://example.com/a", "collectionId": DOC_COLLECTION, field: odd}
+    made = fuzzing.plain(item)
+    assert made[field] != odd
+    assert jsonschema_rs.validator_for(openapi.request_schema()).is_valid([made])
+    assert fuzzing.plain(made) == made
+
+
+def test_plain_keeps_plain_values() -> None:
+    item = {
+        "url": "https://example.com/a/b-c_d.e~f",
+        "collectionId": DOC_COLLECTION,
+        "expiresAt": "2099-01-02T03:04:05.123+03:00",
+        "partnerId": "9b2e3c1a-5f4d-4a8b-9c7d-1e2f3a4b5c6d",
+        "geo": {"SA": "https://hoko.example.org/sa"},
+    }
+    assert fuzzing.plain(item) == item
