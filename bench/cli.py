@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import importlib.metadata
+import importlib.util
 import os
 import platform
 import signal
@@ -175,10 +177,17 @@ def _header(options: argparse.Namespace, generator: str, load_before: float) -> 
     return (
         f"`{options.command}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} CPUs (load average {load_before:.1f} before the run), "
-        f"Python {platform.python_version()}: medians of "
+        f"Python {platform.python_version()}, {server_stack()}: medians of "
         f"{options.rounds} interleaved rounds; load: {generator}; {options.batch_posts} large "
         f"POSTs per target per round ({options.rounds * options.batch_posts} in all)."
     )
+
+
+def server_stack() -> str:
+    """Return the uvicorn that serves the mock and the ceiling, with its parser and loop."""
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {importlib.metadata.version('uvicorn')} on {parser} + {loop}"
 
 
 def _measure_targets(targets: list[Target], plan: RoundPlan, scratch: Path) -> dict[str, Figures]:

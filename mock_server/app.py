@@ -31,6 +31,7 @@ from mock_server.store import LinkStore, MemoryStore
 
 CONFIG_ENV: Final = "HOKO_MOCK_RESOLVED_CONFIG"
 VARY_ORIGIN: Final = (b"vary", b"Origin")
+LINKS_PATH: Final = openapi.LINKS_PATH
 
 
 class MockApp(Starlette):
@@ -44,15 +45,14 @@ class MockApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve ``/api/links`` directly when CORS would add only Vary, else through Starlette."""
-        if (
-            scope["type"] == "http"
-            and scope["path"] == openapi.LINKS_PATH
-            and not scope.get("root_path")
-            and not any(name == b"origin" for name, _ in scope["headers"])
-        ):
-            await self._links_directly(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "http" and scope["path"] == LINKS_PATH and not scope.get("root_path"):
+            for name, _ in scope["headers"]:
+                if name == b"origin":
+                    break
+            else:
+                await self._links_directly(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     async def _links_directly(self, scope: Scope, receive: Receive, send: Send) -> None:
         # What the middleware stack does for such a request, without its per-request layers:

@@ -68,6 +68,10 @@ ENTROPY: Final = Entropy()
 
 def _uuid4s(count: int) -> list[str]:
     raw = bytearray(ENTROPY.take(16 * count))
+    if count == 1:
+        raw[6], raw[8] = VERSION_4[raw[6]], VARIANT_RFC4122[raw[8]]
+        h = raw.hex()
+        return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"]
     raw[6::16] = raw[6::16].translate(VERSION_4)
     raw[8::16] = raw[8::16].translate(VARIANT_RFC4122)
     if count < STRIDED_FROM:
@@ -101,6 +105,8 @@ def _short_ids(count: int) -> list[str]:
 LINK_START: Final = b'{"id":"'
 LINK_SEPARATOR: Final = b'},{"id":"'
 ID_LENGTH: Final = 36
+# Builds each StoredLink in C from a tuple; the NamedTuple constructor is Python code.
+NEW_STORED_LINK: Final = functools.partial(tuple.__new__, StoredLink)
 DERIVED_FIELDS: Final = ("id", "shortUrl", "qrCode", "createdAt")
 
 
@@ -132,9 +138,7 @@ class ShortLinks:
         """Cut a serialized array of links into each link's JSON without shortUrl and qrCode."""
         # Inside a JSON string a quote is escaped, so the separator only occurs between links.
         parts = content[len(b"[" + LINK_START) : -len(b"}]")].split(LINK_SEPARATOR)
-        if len(parts) != len(short_ids) or not parts[0].startswith(
-            self.span(short_ids[0]), ID_LENGTH
-        ):
+        if len(parts) != len(short_ids) or not parts[0].startswith(self._before, ID_LENGTH):
             raise ValueError(f"{len(short_ids)} links were serialized in an unexpected layout")
         cut = self._cut
         return [part[:ID_LENGTH] + part[cut:] for part in parts]
@@ -186,27 +190,25 @@ class LinkFactory:
         prefix, qr_prefix = short_links.short_url_prefix, short_links.qr_prefix
         qr_suffix = short_links.qr_suffix
         documented = self._documented
-        links: list[dict[str, Any]] = []
-        for item, link_id, short_id in zip(items, ids, short_ids, strict=True):
-            # Unpacking the item whole is the fast path; unknown fields must not be echoed.
-            sent = (
-                item if item.keys() <= documented else {k: item[k] for k in item if k in documented}
-            )
-            links.append(
-                {
-                    "id": link_id,
-                    "shortUrl": prefix + short_id,
-                    "qrCode": qr_prefix + short_id + qr_suffix,
-                    **sent,
-                    "createdAt": stamp,
-                }
-            )
+        # Unpacking each item whole is the fast path; unknown fields must not be echoed.
+        sent_items: Sequence[dict[str, Any]] = items
+        if not documented.issuperset(set().union(*items)):
+            sent_items = [{k: item[k] for k in item if k in documented} for item in items]
+        links = [
+            {
+                "id": link_id,
+                "shortUrl": prefix + short_id,
+                "qrCode": qr_prefix + short_id + qr_suffix,
+                **sent,
+                "createdAt": stamp,
+            }
+            for sent, link_id, short_id in zip(sent_items, ids, short_ids, strict=True)
+        ]
         content = orjson.dumps(links)
         external_ids = [item.get("externalId") for item in items]
-        # tuple.__new__ builds each StoredLink in C; the NamedTuple constructor is Python code.
         stored = list(
             map(
-                functools.partial(tuple.__new__, StoredLink),
+                NEW_STORED_LINK,
                 zip(
                     short_ids,
                     collections,

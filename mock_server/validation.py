@@ -21,7 +21,7 @@ def _short(text: str) -> str:
 
 def parse_json(raw: bytes) -> Any:
     """Parse the body as UTF-8 JSON, or reject it with a 400 saying why."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise RejectedRequestError(
             400, (Issue("$", "json", "the body is empty: send a JSON array of links"),)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cli import parse_options
+from bench.cli import parse_options, server_stack
 
 
 def test_quick_sets_short_defaults() -> None:
@@ -36,3 +36,9 @@ def test_bad_options_are_refused(argv: list[str], capsys: pytest.CaptureFixture[
         parse_options(argv)
     assert raised.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_report_names_the_server_stack() -> None:
+    stack = server_stack()
+    assert stack.startswith("uvicorn ")
+    assert " on httptools + " in stack or " on h11 + " in stack

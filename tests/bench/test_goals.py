@@ -36,7 +36,7 @@ def test_ratios_against_ceiling_and_prism() -> None:
     assert verdicts["1-link req/s >= 3x Prism"] == "FAIL"
     assert verdicts["10k-link POST <= 4x ceiling's time"] == "PASS"
     assert verdicts["10k-link POST <= 1/3 of Prism's time"] == "PASS"
-    assert verdicts["1-link req/s >= 3x Prism (logging silenced)"] == "n/a"
+    assert verdicts["1-link req/s / Prism with logging silenced (information)"] == "info"
     assert verdicts["<= 1 KB peak RSS per stored link"] == "n/a"
     assert verdicts["hoko-contract run <= 60 s"] == "FAIL"
 
@@ -45,3 +45,18 @@ def test_a_failed_target_is_not_judged() -> None:
     failed = Figures("ceiling", failure="did not start")
     verdicts = verdicts_by_goal(mock=figures("mock", [1.0] * 3, [1.0] * 3), ceiling=failed)
     assert verdicts["1-link req/s >= 0.6x ceiling"] == "n/a"
+
+
+def test_silenced_prism_is_printed_for_information_never_judged() -> None:
+    run = ContractRun(seconds=10.0, exit_code=0, output_tail="")
+    measured = {
+        "mock": figures("mock", [900.0] * 3, [80.0] * 3),
+        "prism-silent": figures("prism-silent", [600.0] * 3, [100.0] * 3),
+    }
+    shown = {v.goal: (v.measured, v.label) for v in judge(measured, "n/a", run)}
+    assert shown["1-link req/s / Prism with logging silenced (information)"] == ("1.50x", "info")
+    assert shown["10k-link POST time / Prism's with logging silenced (information)"] == (
+        "0.80x",
+        "info",
+    )
+    assert shown["1-link req/s >= 3x Prism"][1] == "n/a"

@@ -116,7 +116,7 @@ def test_encode_uri_component_matches_javascript() -> None:
     assert encode_uri_component("!'()* é/") == "!'()*%20%C3%A9%2F"
 
 
-@pytest.mark.parametrize("count", [1, 2, STRIDED_FROM - 1, STRIDED_FROM, 1000])
+@pytest.mark.parametrize("count", [1, 2, 3, STRIDED_FROM - 1, STRIDED_FROM, 1000])
 def test_generated_ids_are_uuid4_and_short_ids_url_safe(count: int) -> None:
     ids, short_ids = _uuid4s(count), _short_ids(count)
     assert (len(ids), len(short_ids)) == (count, count)

@@ -5,9 +5,22 @@ from __future__ import annotations
 import socket
 
 import httpx
+import orjson
 
+import openapi
 from mock_server.protocol import MAX_HEAD_BYTES
 from tests.mock_server.conftest import FULL, LiveMock, link
+
+
+def raw_answer(mock: LiveMock, request: bytes) -> bytes:
+    """Send raw request bytes and return everything the mock answers until it closes."""
+    host, port = mock.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
 
 
 def test_an_unknown_method_after_a_request_on_the_same_connection_gets_405(
@@ -28,14 +41,31 @@ def test_a_head_just_under_the_limit_is_served(client: httpx.Client) -> None:
 
 
 def test_a_head_over_the_limit_gets_400_and_the_connection_closes(mock: LiveMock) -> None:
-    host, port = mock.base_url.removeprefix("http://").split(":")
+    host = mock.base_url.removeprefix("http://").split(":")[0]
     request = (
         f"POST /api/links HTTP/1.1\r\nHost: {host}\r\nX-Pad: {'a' * MAX_HEAD_BYTES}\r\n"
         "Content-Length: 0\r\n\r\n"
     ).encode()
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(request)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = raw_answer(mock, request)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower()
+    assert b"connection: close" in head.lower()
+    en, ar = openapi.error_texts(400)
+    assert orjson.loads(body)["error"] == {"en": en, "ar": ar}
+
+
+def test_a_request_no_parser_reads_gets_the_documented_400(mock: LiveMock) -> None:
+    answer = raw_answer(mock, b"POST /api/links HTTP/1.1\r\nHost\x00: x\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert orjson.loads(body)["error"]["en"] == openapi.error_texts(400)[0]
+
+
+def test_a_long_target_counts_toward_the_head_limit(mock: LiveMock) -> None:
+    host = mock.base_url.removeprefix("http://").split(":")[0]
+    request = (
+        f"GET /__mock/health?pad={'a' * MAX_HEAD_BYTES} HTTP/1.1\r\nHost: {host}\r\n\r\n"
+    ).encode()
+    answer = raw_answer(mock, request)
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from hypothesis import strategies as st
 
+from mock_server.protocol import MAX_HEAD_BYTES
 from tests.reliability.wire import Answer, RawRequest
 
 COLLECTION = "550e8400-e29b-41d4-a716-446655440000"
@@ -216,10 +217,20 @@ def giant_requests(body_cap: int) -> list[tuple[str, RawRequest]]:
     ]
 
 
+def head_bytes(request: RawRequest) -> int:
+    """Return the size of the request's head as the mock counts it against its limit."""
+    lines = RawRequest(headers=request.headers, body=request.body).head().split(b"\r\n")[1:]
+    fields = [line.partition(b": ") for line in lines if line]
+    return len(request.target) + sum(len(name) + len(value) + 4 for name, _, value in fields)
+
+
 def problems(where: str, request: RawRequest, answer: Answer) -> list[str]:
     """Return what is undocumented about ``answer``; empty when it is a documented answer."""
     if answer.problem:
         return [answer.problem]
+    if head_bytes(request) > MAX_HEAD_BYTES and answer.status != 400:
+        # The HTTP layer refuses a head over its limit before the app sees it.
+        return [f"a head over {MAX_HEAD_BYTES} bytes got {answer.status}"]
     found: list[str] = []
     if answer.status not in DOCUMENTED[where]:
         found.append(f"status {answer.status} is not one of {sorted(DOCUMENTED[where])}")

@@ -19,7 +19,7 @@ from tests.reliability.hostile import COLLECTION
 pytestmark = pytest.mark.slow
 
 CLIENTS = 32
-RATE_LIMIT = 20
+RATE_LIMIT = 5  # tiny, so even a loaded machine sends more than it in every window
 RATE_WINDOW = "1"
 KEYS = ("hoko_test_full", "hoko_test_basic")
 BATCH = 5  # the basic plan's most links per request, so both keys can send the same batches
@@ -84,26 +84,29 @@ def test_each_key_gets_exactly_its_limit_in_every_window(
         results = hammer(mock, seconds, send)
         stored = httpx.get(f"{mock.base_url}/__mock/health", timeout=30).json()["links"]
     admitted: collections.Counter[tuple[str, str]] = collections.Counter()
-    windows = sorted({reset for _, _, reset, _ in results})
+    refused: collections.Counter[tuple[str, str]] = collections.Counter()
     for key, status, reset, response in results:
         assert status in {201, 429}, f"unexpected {status}: {response.text[:300]}"
         if status == 201:
             admitted[key, reset] += 1
         else:
+            refused[key, reset] += 1
             assert int(response.headers["retry-after"]) >= 1
             assert response.json()["retryAfter"] >= 1
-    # The first and last windows are cut by the run's start and end; every one between is full.
-    full_windows: set[int] = set()
+    windows = sorted({reset for _, _, reset, _ in results})
+    # A window in which a key was refused once saw more than ``limit`` requests of that key:
+    # exactly ``limit`` of them must have been admitted, however the requests interleaved.
+    saturated = [window for window in refused if admitted[window] != RATE_LIMIT]
+    assert not saturated, {window: admitted[window] for window in saturated}
+    assert max(admitted.values()) <= RATE_LIMIT, admitted
     for key in KEYS:
-        counts = [admitted[key, reset] for reset in windows]
-        assert max(counts) <= RATE_LIMIT, f"{key}: more than {RATE_LIMIT} in a window: {counts}"
-        assert all(count == RATE_LIMIT for count in counts[1:-1]), f"{key}: {counts}"
-        full_windows.update(counts[1:-1])
+        assert any(k == key for k, _ in refused), f"{key} never reached its limit"
     assert stored == sum(admitted.values()), "a 201 without its link, or a link without a 201"
     report(
         f"concurrency ({workers} worker(s), {CLIENTS} clients, {seconds:g} s, limit {RATE_LIMIT}"
         f"/{RATE_WINDOW} s, 2 keys): {len(results)} requests, {len(windows)} windows, "
-        f"admitted per key per full window {full_windows or 'none (run too short)'}, "
+        f"windows where a key was refused {len(refused)}, admitted in each of them "
+        f"{sorted({admitted[window] for window in refused})}, "
         f"429s {sum(1 for r in results if r[1] == 429)}, links stored {stored}"
     )
 
