@@ -94,14 +94,7 @@ def hoko_mock(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
         found = re.search(r"http://127\.0\.0\.1:\d+", banner)
         assert found, banner
         base_url = found.group(0)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base_url}/__mock/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "hoko-mock did not answer within 20 s"
-                time.sleep(0.05)
+        wait_until_healthy(base_url)
         yield process, base_url, banner
     finally:
         if process.poll() is None:
@@ -155,3 +148,15 @@ def failure(what: str, response: httpx.Response, documented: str) -> str:
         f"{what}\n  received: {response.status_code} {response.text[:300]}\n"
         f"  documented: {documented}\n  reproduce: {curl(response.request)}"
     )
+
+
+def wait_until_healthy(base_url: str, seconds: float = 20) -> None:
+    """Return once the mock at ``base_url`` answers its health check; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{base_url}/__mock/health", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, f"hoko-mock did not answer within {seconds:g} s"
+            time.sleep(0.05)

@@ -8,12 +8,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
+
+from tests.mock_server.conftest import wait_until_healthy
 
 FIGURES: list[str] = []
 
@@ -70,14 +70,7 @@ def hoko_mock(*args: str) -> Iterator[MockProcess]:
         found = re.search(r"http://127\.0\.0\.1:\d+", first)
         assert found, f"hoko-mock printed no URL: {first!r}"
         mock = MockProcess(process, found.group(0))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{mock.base_url}/__mock/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "hoko-mock did not answer within 20 s"
-                time.sleep(0.05)
+        wait_until_healthy(mock.base_url)
         yield mock
     finally:
         if process.poll() is None:

@@ -228,8 +228,9 @@ def problems(where: str, request: RawRequest, answer: Answer) -> list[str]:
     """Return what is undocumented about ``answer``; empty when it is a documented answer."""
     if answer.problem:
         return [answer.problem]
-    if head_bytes(request) > MAX_HEAD_BYTES and answer.status != 400:
-        # The HTTP layer refuses a head over its limit before the app sees it.
+    # The HTTP layer refuses a head over its limit before the app, and so the key, is reached.
+    refused_head = head_bytes(request) > MAX_HEAD_BYTES
+    if refused_head and answer.status != 400:
         return [f"a head over {MAX_HEAD_BYTES} bytes got {answer.status}"]
     found: list[str] = []
     if answer.status not in DOCUMENTED[where]:
@@ -259,6 +260,7 @@ def problems(where: str, request: RawRequest, answer: Answer) -> list[str]:
         where == "api"
         and answer.status != 401
         and not prefer_rejected
+        and not refused_head
         and "x-ratelimit-limit" not in answer.headers
     ):
         found.append("an authenticated answer lacks X-RateLimit-Limit")
