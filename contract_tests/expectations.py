@@ -30,14 +30,13 @@ RFC3339 = re.compile(
 )
 
 
+FREE_BOUNDS = frozenset({"maxLength", "maxProperties"})  # decision 9
+
+
 def relax(schema: Any) -> Any:
     """Return ``schema`` without its free bounds (decision 9): maxLength and maxProperties."""
     if isinstance(schema, dict):
-        return {
-            key: relax(value)
-            for key, value in schema.items()
-            if key not in ("maxLength", "maxProperties")
-        }
+        return {key: relax(value) for key, value in schema.items() if key not in FREE_BOUNDS}
     if isinstance(schema, list):
         return [relax(value) for value in schema]
     return copy.deepcopy(schema)
