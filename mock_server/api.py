@@ -71,7 +71,7 @@ class LinksEndpoint:
             note(scope, issues=issues)
             return self._errors.response(400, issues=issues, available=error.available)
         if forced is not None:
-            return self._forced(scope, headers, forced)
+            return await self._forced(scope, headers, forced)
         return await self._create(scope, receive, headers)
 
     async def _create(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> Response:
@@ -80,7 +80,7 @@ class LinksEndpoint:
             account = self._auth.authenticate(headers.get("authorization"))
         except RejectedRequestError as error:
             return self._errors.rejection(error)
-        window = self._store.hit(
+        window = await self._store.hit(
             account.key_id, self._config.rate_limit, self._config.rate_window, now
         )
         rate_headers = window.headers()
@@ -99,7 +99,7 @@ class LinksEndpoint:
                 gc.disable()
             body = parse_json(raw)
             self._schema.check(body)
-            content = self._factory.create(body, account.key.plan)
+            content = await self._factory.create(body, account.key.plan)
             created = len(body)
             del body  # freed before the collector resumes, so it has little left to walk
         except RejectedRequestError as error:
@@ -113,13 +113,13 @@ class LinksEndpoint:
         note(scope, links=created)
         return json_response(201, content, rate_headers)
 
-    def _forced(self, scope: Scope, headers: dict[str, str], forced: Forced) -> Response:
+    async def _forced(self, scope: Scope, headers: dict[str, str], forced: Forced) -> Response:
         note(scope, forced={"status": forced.status, "example": forced.example})
         if forced.status == 401:
             return json_response(401, forced.body)
         now = time.time()
         account = self._auth.peek(headers.get("authorization"))
-        window = self._window(account, now)
+        window = await self._window(account, now)
         rate_headers: Headers = window.headers()
         if forced.status == 429:
             retry_after: Any = orjson.loads(forced.body).get("retryAfter", window.retry_after(now))
@@ -127,8 +127,8 @@ class LinksEndpoint:
             rate_headers = [*exhausted.headers(), (b"retry-after", str(retry_after).encode())]
         return json_response(forced.status, forced.body, rate_headers)
 
-    def _window(self, account: Account | None, now: float) -> RateWindow:
+    async def _window(self, account: Account | None, now: float) -> RateWindow:
         limit, length = self._config.rate_limit, self._config.rate_window
         if account is None:
             return RateWindow(limit, 0, window_start(now, length) + length)
-        return self._store.peek(account.key_id, limit, length, now)
+        return await self._store.peek(account.key_id, limit, length, now)

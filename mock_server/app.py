@@ -67,7 +67,7 @@ class MockApp(Starlette):
                 status = response.status_code
                 await response(scope, receive, send)
             finally:
-                self._store.record(journal.entry(scope, status, started))
+                await self._store.record(journal.entry(scope, status, started))
         except Exception:
             if not status:
                 await self._errors.response(500)(scope, receive, send)
@@ -87,7 +87,7 @@ def _closing(store: LinkStore) -> Callable[[Starlette], AbstractAsyncContextMana
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        store.close()
+        await store.close()
 
     return lifespan
 

@@ -62,21 +62,21 @@ class Control:
 
     async def health(self, request: Request) -> Response:
         """Say the mock is up and how many links it holds."""
-        return json_body({"status": "ok", "links": self._store.count()})
+        return json_body({"status": "ok", "links": await self._store.count()})
 
     async def links(self, request: Request) -> Response:
         """List created links, filtered by ``collectionId`` and ``externalId``."""
         collection = request.query_params.get("collectionId")
         external_id = request.query_params.get("externalId")
-        found = self._store.find(collection.lower() if collection else None, external_id)
+        found = await self._store.find(collection.lower() if collection else None, external_id)
         answered = self._short_links.answered
         content = b'{"count":%d,"links":[' % len(found) + b",".join(map(answered, found)) + b"]}"
         return json_response(200, content)
 
     async def reset(self, request: Request) -> Response:
         """Forget every link, externalId, rate-limit window and journal entry."""
-        self._store.reset()
-        return json_body({"reset": True, "links": self._store.count()})
+        await self._store.reset()
+        return json_body({"reset": True, "links": await self._store.count()})
 
     async def journal(self, request: Request) -> Response:
         """Return the last ``limit`` requests (default 100), oldest first."""
@@ -86,7 +86,7 @@ class Control:
             issue = Issue("limit", "journalLimit", f"limit must be a whole number, got {raw!r}")
             return self._errors.response(400, issues=[issue.as_json()])
         limit = int(raw) if len(raw) <= 18 else 10**18
-        entries = [rendered(entry) for entry in self._store.journal(limit)]
+        entries = [rendered(entry) for entry in await self._store.journal(limit)]
         return json_response(200, orjson.dumps({"count": len(entries), "entries": entries}))
 
     async def config(self, request: Request) -> Response:

@@ -38,7 +38,7 @@ class JournalMiddleware:
         try:
             await self._app(scope, receive, send_and_watch)
         finally:
-            self._store.record(entry(scope, status, started))
+            await self._store.record(entry(scope, status, started))
 
 
 def entry(scope: Scope, status: int, started: float) -> dict[str, Any]:

@@ -179,12 +179,14 @@ class LinkFactory:
         if not self._documented.isdisjoint(DERIVED_FIELDS):
             raise ValueError(f"the spec's LinkFields redefine {DERIVED_FIELDS}")
 
-    def create(self, items: Sequence[dict[str, Any]], plan: Plan, attempts_left: int = 3) -> bytes:
+    async def create(
+        self, items: Sequence[dict[str, Any]], plan: Plan, attempts_left: int = 3
+    ) -> bytes:
         """Create every link of ``items`` or none, returning the 201 body."""
         collections = self._check(items, plan)
         count = len(items)
         ids = _uuid4s(count)
-        short_ids = self._fresh_short_ids(count)
+        short_ids = await self._fresh_short_ids(count)
         stamp = created_at()
         short_links = self._short_links
         prefix, qr_prefix = short_links.short_url_prefix, short_links.qr_prefix
@@ -218,17 +220,17 @@ class LinkFactory:
                 ),
             )
         )
-        refused = self._store.insert(stored, plan.links_total)
+        refused = await self._store.insert(stored, plan.links_total)
         if refused is not None and refused.short_id_collision and attempts_left > 0:
-            return self.create(items, plan, attempts_left - 1)
+            return await self.create(items, plan, attempts_left - 1)
         if refused is not None:
             raise RejectedRequestError(400, _refusal_issues(refused, items, count))
         return content
 
-    def _fresh_short_ids(self, count: int) -> list[str]:
+    async def _fresh_short_ids(self, count: int) -> list[str]:
         short_ids = _short_ids(count)
         while True:
-            taken = self._store.short_ids_taken(short_ids)
+            taken = await self._store.short_ids_taken(short_ids)
             if not taken and len(set(short_ids)) == count:
                 return short_ids
             seen: set[str] = set()

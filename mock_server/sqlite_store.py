@@ -61,7 +61,7 @@ class SqliteStore:
             raise
         self._db.execute("COMMIT")
 
-    def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
+    async def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
         """Return which of ``short_ids`` already name a stored link."""
         taken: set[str] = set()
         for chunk in _chunks(short_ids):
@@ -71,7 +71,9 @@ class SqliteStore:
             taken.update(row[0] for row in rows)
         return taken
 
-    def insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+    async def insert(
+        self, links: Sequence[StoredLink], links_total: int | None
+    ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
         external_ids = [link.external_id for link in links if link.external_id is not None]
         try:
@@ -100,7 +102,7 @@ class SqliteStore:
             return InsertRefused(short_id_collision=True)
         return None
 
-    def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
+    async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
         query = "SELECT short_id, collection_id, external_id, body FROM links WHERE 1=1"
         args = list[str]()
@@ -114,12 +116,20 @@ class SqliteStore:
             for short_id, collection, external, body in rows
         ]
 
-    def count(self) -> int:
+    async def get(self, short_id: str) -> StoredLink | None:
+        """Return the link named by ``short_id``, if one is stored."""
+        row = self._db.execute(
+            "SELECT short_id, collection_id, external_id, body FROM links WHERE short_id = ?",
+            (short_id,),
+        ).fetchone()
+        return None if row is None else StoredLink(row[0], row[1], row[2], bytes(row[3]))
+
+    async def count(self) -> int:
         """Return how many links are stored."""
         (count,) = self._db.execute("SELECT count(*) FROM links").fetchone()
         return int(count)
 
-    def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
         start = window_start(now, window)
         with self._transaction() as db:
@@ -138,7 +148,7 @@ class SqliteStore:
             )
         return RateWindow(limit, count, start + window)
 
-    def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Return ``key_id``'s current window without counting a request."""
         start = window_start(now, window)
         row = self._db.execute(
@@ -148,7 +158,7 @@ class SqliteStore:
             limit, row[1] if row is not None and row[0] == start else 0, start + window
         )
 
-    def record(self, entry: dict[str, Any]) -> None:
+    async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal, keeping the last ``journal_size`` entries."""
         with self._transaction() as db:
             cursor = db.execute("INSERT INTO journal (entry) VALUES (?)", (orjson.dumps(entry),))
@@ -157,19 +167,19 @@ class SqliteStore:
                     "DELETE FROM journal WHERE seq <= ?", (cursor.lastrowid - self._journal_size,)
                 )
 
-    def journal(self, limit: int) -> list[dict[str, Any]]:
+    async def journal(self, limit: int) -> list[dict[str, Any]]:
         """Return the last ``limit`` journal entries, oldest first."""
         limit = min(limit, self._journal_size)
         rows = self._db.execute("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,))
         return [orjson.loads(row[0]) for row in reversed(rows.fetchall())]
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every link, externalId, rate-limit window and journal entry."""
         with self._transaction() as db:
             db.execute("DELETE FROM links")
             db.execute("DELETE FROM windows")
             db.execute("DELETE FROM journal")
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Close the database connection."""
         self._db.close()

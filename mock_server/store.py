@@ -65,36 +65,41 @@ def window_start(now: float, window: float) -> float:
 
 
 class LinkStore(Protocol):
-    """Everything the mock keeps between requests; each method is atomic."""
+    """Everything the mock keeps between requests; each coroutine is atomic."""
 
-    def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
+    async def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
         """Return which of ``short_ids`` already name a stored link."""
 
-    def insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+    async def insert(
+        self, links: Sequence[StoredLink], links_total: int | None
+    ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
 
-    def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
+    async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
 
-    def count(self) -> int:
+    async def get(self, short_id: str) -> StoredLink | None:
+        """Return the link named by ``short_id``, if one is stored."""
+
+    async def count(self) -> int:
         """Return how many links are stored."""
 
-    def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
 
-    def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Return ``key_id``'s current window without counting a request."""
 
-    def record(self, entry: dict[str, Any]) -> None:
+    async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal."""
 
-    def journal(self, limit: int) -> list[dict[str, Any]]:
+    async def journal(self, limit: int) -> list[dict[str, Any]]:
         """Return the last ``limit`` journal entries, oldest first."""
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every link, externalId, rate-limit window and journal entry."""
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release whatever the store holds open."""
 
 
@@ -103,16 +108,18 @@ class MemoryStore:
 
     def __init__(self, journal_size: int = 1000) -> None:
         self._links: list[StoredLink] = []
+        self._by_short_id: dict[str, StoredLink] = {}
         self._by_external_id: dict[str, StoredLink] = {}
-        self._short_ids: set[str] = set()
         self._windows: dict[str, tuple[float, int]] = {}
         self._journal: collections.deque[dict[str, Any]] = collections.deque(maxlen=journal_size)
 
-    def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
+    async def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
         """Return which of ``short_ids`` already name a stored link."""
-        return self._short_ids.intersection(short_ids)
+        return self._by_short_id.keys() & set(short_ids)
 
-    def insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+    async def insert(
+        self, links: Sequence[StoredLink], links_total: int | None
+    ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
         external_ids = [link.external_id for link in links if link.external_id is not None]
         if not self._by_external_id.keys().isdisjoint(external_ids):
@@ -121,13 +128,13 @@ class MemoryStore:
         if links_total is not None and len(self._links) + len(links) > links_total:
             return InsertRefused(links_total=links_total, links_stored=len(self._links))
         self._links.extend(links)
-        self._short_ids.update(link.short_id for link in links)
+        self._by_short_id.update((link.short_id, link) for link in links)
         self._by_external_id.update(
             (link.external_id, link) for link in links if link.external_id is not None
         )
         return None
 
-    def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
+    async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
         if external_id is not None:
             found = self._by_external_id.get(external_id)
@@ -140,11 +147,15 @@ class MemoryStore:
             if collection_id is None or link.collection_id == collection_id
         ]
 
-    def count(self) -> int:
+    async def get(self, short_id: str) -> StoredLink | None:
+        """Return the link named by ``short_id``, if one is stored."""
+        return self._by_short_id.get(short_id)
+
+    async def count(self) -> int:
         """Return how many links are stored."""
         return len(self._links)
 
-    def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
         start = window_start(now, window)
         current_start, count = self._windows.get(key_id, (start, 0))
@@ -152,28 +163,28 @@ class MemoryStore:
         self._windows[key_id] = (start, count)
         return RateWindow(limit, count, start + window)
 
-    def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
+    async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Return ``key_id``'s current window without counting a request."""
         start = window_start(now, window)
         current_start, count = self._windows.get(key_id, (start, 0))
         return RateWindow(limit, count if current_start == start else 0, start + window)
 
-    def record(self, entry: dict[str, Any]) -> None:
+    async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal."""
         self._journal.append(entry)
 
-    def journal(self, limit: int) -> list[dict[str, Any]]:
+    async def journal(self, limit: int) -> list[dict[str, Any]]:
         """Return the last ``limit`` journal entries, oldest first."""
         entries = list(self._journal)
         return entries[-limit:] if limit > 0 else []
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every link, externalId, rate-limit window and journal entry."""
         self._links.clear()
         self._by_external_id.clear()
-        self._short_ids.clear()
+        self._by_short_id.clear()
         self._windows.clear()
         self._journal.clear()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release whatever the store holds open."""

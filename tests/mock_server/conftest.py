@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -12,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,16 @@ class LiveMock:
     def client(self) -> httpx.Client:
         """Return an HTTP client bound to this mock."""
         return httpx.Client(base_url=self.base_url, timeout=30)
+
+    def count(self) -> int:
+        """Return how many links the mock holds, as its health check says over HTTP."""
+        answer = httpx.get(f"{self.base_url}/__mock/health", timeout=30)
+        answer.raise_for_status()
+        return int(answer.json()["links"])
+
+    def reset(self) -> None:
+        """Forget everything the mock holds, through its control endpoint."""
+        httpx.post(f"{self.base_url}/__mock/reset", timeout=30).raise_for_status()
 
 
 @contextlib.contextmanager
@@ -120,6 +132,16 @@ def client(mock: LiveMock) -> Iterator[httpx.Client]:
 def fresh() -> Callable[[], str]:
     """Return a function giving a never-used externalId."""
     return lambda: f"ext-{uuid.uuid4()}"
+
+
+def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test function to completion in a fresh event loop."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
 
 
 def link(**fields: Any) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def test_chunked_body_over_the_cap_is_refused() -> None:
         )
         assert response.status_code == 400
         assert response.json()["issues"][0]["rule"] == "bodySize"
-        assert live.store.count() == 0
+        assert live.count() == 0
 
 
 @pytest.mark.parametrize("size", [CAP - 200, CAP])

@@ -13,7 +13,7 @@ OTHER_COLLECTION = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 def test_health(client: httpx.Client, mock: LiveMock) -> None:
     body = client.get("/__mock/health").json()
-    assert body == {"status": "ok", "links": mock.store.count()}
+    assert body == {"status": "ok", "links": mock.count()}
 
 
 def test_links_filtered_by_collection_and_external_id(

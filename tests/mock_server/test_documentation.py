@@ -212,7 +212,7 @@ def test_documented_example_gets_its_documented_answer(
     status: int,
     example: str,
 ) -> None:
-    doc_mock.store.reset()
+    doc_mock.reset()
     if client == "curl":
         got_status, body = run_curl(curl_line, doc_mock.base_url, key)
     else:
@@ -222,7 +222,7 @@ def test_documented_example_gets_its_documented_answer(
 
 @pytest.mark.parametrize("client", ["curl", "fetch"])
 def test_documented_429_example_after_the_limit_is_used_up(doc_mock: LiveMock, client: str) -> None:
-    doc_mock.store.reset()
+    doc_mock.reset()
     runner = run_curl if client == "curl" else run_fetch
     example = CURL_NO_BODY if client == "curl" else FETCH_NO_BODY
     statuses = [runner(example, doc_mock.base_url, "hoko_test_full")[0] for _ in range(3)]

@@ -249,7 +249,7 @@ def test_external_id_unique_within_a_batch(client: httpx.Client, fresh: Callable
 
 
 def test_empty_external_id_is_valid_and_unique_too(client: httpx.Client, mock: LiveMock) -> None:
-    mock.store.reset()
+    mock.reset()
     assert client.post("/api/links", headers=FULL, json=[link(externalId="")]).status_code == 201
     assert client.post("/api/links", headers=FULL, json=[link(externalId="")]).status_code == 400
 
@@ -257,7 +257,7 @@ def test_empty_external_id_is_valid_and_unique_too(client: httpx.Client, mock: L
 def test_rejected_batch_is_atomic_nothing_stored_no_external_id_taken(
     client: httpx.Client, mock: LiveMock, fresh: Callable[[], str]
 ) -> None:
-    before = mock.store.count()
+    before = mock.count()
     ids = [fresh() for _ in range(3)]
     batch = [
         link(externalId=ids[0]),
@@ -265,11 +265,11 @@ def test_rejected_batch_is_atomic_nothing_stored_no_external_id_taken(
         link(externalId=ids[2], url="invalid-url"),
     ]
     assert client.post("/api/links", headers=FULL, json=batch).status_code == 400
-    assert mock.store.count() == before
+    assert mock.count() == before
     # The externalIds of the rejected batch are still free.
     batch[2]["url"] = "https://example.com"
     assert client.post("/api/links", headers=FULL, json=batch).status_code == 201
-    assert mock.store.count() == before + 3
+    assert mock.count() == before + 3
 
 
 def test_plan_quota_over_the_workspace() -> None:
@@ -283,12 +283,12 @@ def test_plan_quota_over_the_workspace() -> None:
         response = client.post("/api/links", headers=headers, json=[link()] * 2)
         (issue,) = issues(response)
         assert issue["rule"] == "planLinksTotal"
-        assert live.store.count() == 3
+        assert live.count() == 3
         assert client.post("/api/links", headers=headers, json=[link()]).status_code == 201
 
 
 def test_10000_link_batch_is_created_and_stored(client: httpx.Client, mock: LiveMock) -> None:
-    before = mock.store.count()
+    before = mock.count()
     response = client.post(
         "/api/links", headers=FULL, json=[link(title=str(i)) for i in range(10_000)]
     )
@@ -296,7 +296,7 @@ def test_10000_link_batch_is_created_and_stored(client: httpx.Client, mock: Live
     created = response.json()
     assert len(created) == 10_000
     assert len({item["shortUrl"] for item in created}) == 10_000
-    assert mock.store.count() == before + 10_000
+    assert mock.count() == before + 10_000
 
 
 def test_links_of_other_collection_are_filtered(

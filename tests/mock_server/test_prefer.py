@@ -24,12 +24,12 @@ def documented(status: int, body: object) -> bool:
 def test_prefer_code_forces_each_documented_status(
     client: httpx.Client, mock: LiveMock, status: int
 ) -> None:
-    before = mock.store.count()
+    before = mock.count()
     response = client.post("/api/links", headers={**FULL, "Prefer": f"code={status}"})
     assert response.status_code == status
     assert response.json() == next(iter(openapi.response_examples(status).values()))
     assert documented(status, response.json())
-    assert mock.store.count() == before
+    assert mock.count() == before
     if status != 401:
         assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(
             response.headers

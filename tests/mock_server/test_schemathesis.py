@@ -51,7 +51,7 @@ def test_schemathesis_cli_with_all_checks_finds_nothing(tmp_path: Path) -> None:
         result = subprocess.run(
             command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=170
         )
-        created = live.store.count()
+        created = live.count()
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "No issues found" in output, output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
-from tests.mock_server.conftest import FULL, NOSCOPE, link, serve
+from tests.mock_server.conftest import FULL, NOSCOPE, link, run_async, serve
 
 
 def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
@@ -27,20 +28,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LinkStore]
         MemoryStore(3) if request.param == "memory" else SqliteStore(str(tmp_path / "s.db"), 3)
     )
     yield made
-    made.close()
+    asyncio.run(made.close())
 
 
-def test_window_counts_and_resets_at_its_end(store: LinkStore) -> None:
-    first = store.hit("k", 2, 60, 120.5)
+@run_async
+async def test_window_counts_and_resets_at_its_end(store: LinkStore) -> None:
+    first = await store.hit("k", 2, 60, 120.5)
     assert (first.count, first.remaining, first.resets_at, first.exceeded) == (1, 1, 180, False)
-    store.hit("k", 2, 60, 130)
-    third = store.hit("k", 2, 60, 179.9)
+    await store.hit("k", 2, 60, 130)
+    third = await store.hit("k", 2, 60, 179.9)
     assert (third.remaining, third.exceeded) == (0, True)
     assert third.retry_after(179.9) == 1
-    next_window = store.hit("k", 2, 60, 180)
+    next_window = await store.hit("k", 2, 60, 180)
     assert (next_window.count, next_window.resets_at) == (1, 240)
-    assert store.peek("k", 2, 60, 181).count == 1
-    assert store.peek("other", 2, 60, 181).count == 0
+    assert (await store.peek("k", 2, 60, 181)).count == 1
+    assert (await store.peek("other", 2, 60, 181)).count == 0
 
 
 def test_window_start_is_aligned_to_the_epoch() -> None:
@@ -57,39 +59,46 @@ def test_rate_window_headers() -> None:
     }
 
 
-def test_insert_is_all_or_nothing_on_a_taken_external_id(store: LinkStore) -> None:
-    assert store.insert([stored_link("a", "x")], None) is None
-    refused = store.insert([stored_link("b", "y"), stored_link("c", "x")], None)
+@run_async
+async def test_insert_is_all_or_nothing_on_a_taken_external_id(store: LinkStore) -> None:
+    assert await store.insert([stored_link("a", "x")], None) is None
+    refused = await store.insert([stored_link("b", "y"), stored_link("c", "x")], None)
     assert refused is not None
     assert refused.taken_external_ids == ("x",)
-    assert store.count() == 1
-    assert store.find(None, "y") == []
-    assert store.short_ids_taken(["a", "b", "c"]) == {"a"}
+    assert await store.count() == 1
+    assert await store.find(None, "y") == []
+    assert await store.short_ids_taken(["a", "b", "c"]) == {"a"}
+    assert await store.get("a") == stored_link("a", "x")
+    assert await store.get("b") is None
 
 
-def test_insert_respects_the_total_cap(store: LinkStore) -> None:
-    assert store.insert([stored_link("a"), stored_link("b")], 3) is None
-    refused = store.insert([stored_link("c"), stored_link("d")], 3)
+@run_async
+async def test_insert_respects_the_total_cap(store: LinkStore) -> None:
+    assert await store.insert([stored_link("a"), stored_link("b")], 3) is None
+    refused = await store.insert([stored_link("c"), stored_link("d")], 3)
     assert refused is not None
     assert (refused.links_total, refused.links_stored) == (3, 2)
-    assert store.count() == 2
+    assert await store.count() == 2
 
 
-def test_journal_keeps_the_last_entries(store: LinkStore) -> None:
+@run_async
+async def test_journal_keeps_the_last_entries(store: LinkStore) -> None:
     for index in range(5):
-        store.record({"n": index})
-    assert store.journal(10) == [{"n": 2}, {"n": 3}, {"n": 4}]
-    assert store.journal(1) == [{"n": 4}]
-    assert store.journal(0) == []
+        await store.record({"n": index})
+    assert await store.journal(10) == [{"n": 2}, {"n": 3}, {"n": 4}]
+    assert await store.journal(1) == [{"n": 4}]
+    assert await store.journal(0) == []
 
 
-def test_reset_forgets_everything(store: LinkStore) -> None:
-    store.insert([stored_link("a", "x")], None)
-    store.hit("k", 1, 60, 1)
-    store.record({"n": 1})
-    store.reset()
-    assert (store.count(), store.find(None, "x"), store.journal(5)) == (0, [], [])
-    assert store.peek("k", 1, 60, 1).count == 0
+@run_async
+async def test_reset_forgets_everything(store: LinkStore) -> None:
+    await store.insert([stored_link("a", "x")], None)
+    await store.hit("k", 1, 60, 1)
+    await store.record({"n": 1})
+    await store.reset()
+    assert (await store.count(), await store.find(None, "x"), await store.journal(5)) == (0, [], [])
+    assert await store.get("a") is None
+    assert (await store.peek("k", 1, 60, 1)).count == 0
 
 
 def test_rate_limit_headers_on_every_authenticated_response_and_429() -> None:
@@ -145,4 +154,4 @@ def test_rate_limit_is_exact_under_32_concurrent_clients() -> None:
             statuses = list(pool.map(post, range(120)))
         assert statuses.count(201) == 50
         assert statuses.count(429) == 70
-        assert live.store.count() == 50
+        assert live.count() == 50

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mock_server.sqlite_store import SqliteStore
+from mock_server.store import RateWindow
 from tests.reliability.conftest import MockProcess, hoko_mock
 from tests.reliability.hostile import problems
 from tests.reliability.wire import RawRequest, exchange
@@ -55,11 +57,16 @@ def test_late_clock_reading_does_not_reset_the_next_rate_window(tmp_path: Path) 
     # Two workers: one opens window 101 while the other, whose clock was read just before the
     # boundary, counts into window 100 a moment later; that used to reset window 101 to zero.
     store = SqliteStore(str(tmp_path / "state.db"))
-    for _ in range(3):
-        store.hit("key", limit=3, window=1, now=101.2)
-    late = store.hit("key", limit=3, window=1, now=100.999)
-    after = store.hit("key", limit=3, window=1, now=101.3)
-    store.close()
+
+    async def count_late_reading() -> tuple[RateWindow, RateWindow]:
+        for _ in range(3):
+            await store.hit("key", limit=3, window=1, now=101.2)
+        late = await store.hit("key", limit=3, window=1, now=100.999)
+        after = await store.hit("key", limit=3, window=1, now=101.3)
+        await store.close()
+        return late, after
+
+    late, after = asyncio.run(count_late_reading())
     assert late.exceeded, "a late reading reopened the old window instead of counting"
     assert after.count == 5
     assert after.exceeded
