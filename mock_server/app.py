@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Final
+from typing import Final
 
 import orjson
 from starlette.applications import Starlette
@@ -16,62 +15,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 import openapi
 from mock_server import config as config_module
-from mock_server import journal, reference
+from mock_server import reference
 from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
-from mock_server.cors import cors_middleware
+from mock_server.cors import Cors
 from mock_server.journal import JournalMiddleware
 from mock_server.responses import ErrorBodies
 from mock_server.store import LinkStore, MemoryStore
 
 CONFIG_ENV: Final = "HOKO_MOCK_RESOLVED_CONFIG"
-VARY_ORIGIN: Final = (b"vary", b"Origin")
-LINKS_PATH: Final = openapi.LINKS_PATH
-
-
-class MockApp(Starlette):
-    """The mock's Starlette app, with a direct path to ``/api/links`` for requests sans Origin."""
-
-    def __init__(self, links: LinksEndpoint, store: LinkStore, errors: ErrorBodies, **options: Any):
-        super().__init__(**options)
-        self._links = links
-        self._store = store
-        self._errors = errors
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve ``/api/links`` directly when CORS would add only Vary, else through Starlette."""
-        if scope["type"] == "http" and scope["path"] == LINKS_PATH and not scope.get("root_path"):
-            for name, _ in scope["headers"]:
-                if name == b"origin":
-                    break
-            else:
-                await self._links_directly(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-    async def _links_directly(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # What the middleware stack does for such a request, without its per-request layers:
-        # CORS appends Vary, the journal records the status, an exception becomes a bare 500.
-        scope["app"] = self
-        started = time.perf_counter()
-        status = 0
-        try:
-            try:
-                response = await self._links.respond(scope, receive)
-                response.raw_headers.append(VARY_ORIGIN)
-                status = response.status_code
-                await response(scope, receive, send)
-            finally:
-                await self._store.record(journal.entry(scope, status, started))
-        except Exception:
-            if not status:
-                await self._errors.response(500)(scope, receive, send)
-            raise
 
 
 def open_store(config: MockConfig) -> LinkStore:
@@ -116,17 +72,14 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return errors.response(500)
 
-    app = MockApp(
-        links,
-        store,
-        errors,
+    app = Starlette(
         routes=[
             Route(openapi.LINKS_PATH, links),
             *control.routes(),
             *reference.routes(),
         ],
         middleware=[
-            cors_middleware(config.cors_origins),
+            Middleware(Cors, patterns=config.cors_origins, errors=errors),
             Middleware(JournalMiddleware, store=store),
         ],
         exception_handlers={404: not_found, 405: not_found, Exception: server_error},
