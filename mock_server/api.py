@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from typing import Any, Final
 
@@ -25,9 +24,6 @@ from mock_server.store import LinkStore, RateWindow, window_start
 from mock_server.validation import RequestSchema, check_content_type, parse_json
 
 ALLOWED: Final = openapi.LINKS_METHOD.upper()
-# A large batch allocates tens of thousands of objects while it is parsed and created; every
-# collection they would trigger walks all the stored links, so the cyclic GC waits until after.
-LARGE_BODY_BYTES: Final = 64 * 1024
 
 
 class LinksEndpoint:
@@ -90,26 +86,18 @@ class LinksEndpoint:
             retry_after = window.retry_after(now)
             rate_headers.append((b"retry-after", str(retry_after).encode()))
             return self._errors.response(429, rate_headers, retryAfter=retry_after)
-        paused = False
         try:
             check_content_type(headers.get("content-type"))
             raw = await read_capped(receive, headers.get("content-length", ""), self._cap)
-            paused = len(raw) >= LARGE_BODY_BYTES and gc.isenabled()
-            if paused:
-                gc.disable()
             body = parse_json(raw)
             self._schema.check(body)
             content = await self._factory.create(body, account.key.plan)
             created = len(body)
-            del body  # freed before the collector resumes, so it has little left to walk
         except RejectedRequestError as error:
             note(scope, issues=[issue.as_json() for issue in error.issues])
             return self._errors.rejection(error, rate_headers)
         except ClientDisconnect:
             return self._errors.response(400, rate_headers)
-        finally:
-            if paused:
-                gc.enable()
         note(scope, links=created)
         return json_response(201, content, rate_headers)
 

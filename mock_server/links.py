@@ -103,8 +103,11 @@ def _short_ids(count: int) -> list[str]:
 
 
 LINK_START: Final = b'{"id":"'
-LINK_SEPARATOR: Final = b'},{"id":"'
 ID_LENGTH: Final = 36
+# A stored link is its JSON with the id first and no shortUrl or qrCode, both derived from its
+# shortId: they are put back right after the id (a UUID, never escaped) to answer it.
+ID_END: Final = len(LINK_START) + ID_LENGTH
+SHORT_URL_KEY: Final = b'","shortUrl":"'
 # Builds each StoredLink in C from a tuple; the NamedTuple constructor is Python code.
 NEW_STORED_LINK: Final = functools.partial(tuple.__new__, StoredLink)
 DERIVED_FIELDS: Final = ("id", "shortUrl", "qrCode", "createdAt")
@@ -124,31 +127,26 @@ class ShortLinks:
         )
         self.qr_suffix = encode_uri_component("?qr=1") + QR_OPTIONS
         # A link's JSON from the end of its id to the end of its qrCode, around the shortId.
-        self._before = b'","shortUrl":"' + _json_text(self.short_url_prefix)
+        self._before = SHORT_URL_KEY + _json_text(self.short_url_prefix)
         self._between = b'","qrCode":"' + _json_text(self.qr_prefix)
         self._after = _json_text(self.qr_suffix)
-        self._cut = ID_LENGTH + len(self.span("x" * SHORT_ID_WIDTH))
 
     def span(self, short_id: str) -> bytes:
         """Return the JSON of ``short_id``'s shortUrl and qrCode as they follow a link's id."""
         encoded = short_id.encode("ascii")
         return self._before + encoded + self._between + encoded + self._after
 
-    def packed(self, content: bytes, short_ids: Sequence[str]) -> list[bytes]:
-        """Cut a serialized array of links into each link's JSON without shortUrl and qrCode."""
-        # Inside a JSON string a quote is escaped, so the separator only occurs between links.
-        parts = content[len(b"[" + LINK_START) : -len(b"}]")].split(LINK_SEPARATOR)
-        if len(parts) != len(short_ids) or not parts[0].startswith(self._before, ID_LENGTH):
-            raise ValueError(f"{len(short_ids)} links were serialized in an unexpected layout")
-        cut = self._cut
-        return [part[:ID_LENGTH] + part[cut:] for part in parts]
-
     def answered(self, link: StoredLink) -> bytes:
         """Return a stored link's JSON exactly as its 201 answered it."""
         body = link.body
-        if body.startswith(b"{"):
-            return body  # stored whole, as state files written before packing hold them
-        return LINK_START + body[:ID_LENGTH] + self.span(link.short_id) + body[ID_LENGTH:] + b"}"
+        if not body.startswith(LINK_START):
+            # Packed without its braces and key, as older state files hold it.
+            return (
+                LINK_START + body[:ID_LENGTH] + self.span(link.short_id) + body[ID_LENGTH:] + b"}"
+            )
+        if body.startswith(SHORT_URL_KEY, ID_END):
+            return body  # stored whole, as the oldest state files hold it
+        return body[:ID_END] + self.span(link.short_id) + body[ID_END:]
 
 
 # The last second formatted, and its text: formatting runs once a second, not once per request.
@@ -188,38 +186,27 @@ class LinkFactory:
         ids = _uuid4s(count)
         short_ids = await self._fresh_short_ids(count)
         stamp = created_at()
-        short_links = self._short_links
-        prefix, qr_prefix = short_links.short_url_prefix, short_links.qr_prefix
-        qr_suffix = short_links.qr_suffix
         documented = self._documented
         # Unpacking each item whole is the fast path; unknown fields must not be echoed.
         sent_items: Sequence[dict[str, Any]] = items
         if not documented.issuperset(set().union(*items)):
             sent_items = [{k: item[k] for k in item if k in documented} for item in items]
-        links = [
-            {
-                "id": link_id,
-                "shortUrl": prefix + short_id,
-                "qrCode": qr_prefix + short_id + qr_suffix,
-                **sent,
-                "createdAt": stamp,
-            }
-            for sent, link_id, short_id in zip(sent_items, ids, short_ids, strict=True)
-        ]
-        content = orjson.dumps(links)
-        external_ids = [item.get("externalId") for item in items]
-        stored = list(
-            map(
-                NEW_STORED_LINK,
-                zip(
-                    short_ids,
-                    collections,
-                    external_ids,
-                    short_links.packed(content, short_ids),
-                    strict=True,
-                ),
+        dumps = orjson.dumps
+        stored = [
+            NEW_STORED_LINK(
+                (
+                    short_id,
+                    collection,
+                    item.get("externalId"),
+                    dumps({"id": link_id, **sent, "createdAt": stamp}),
+                )
             )
-        )
+            for item, sent, collection, link_id, short_id in zip(
+                items, sent_items, collections, ids, short_ids, strict=True
+            )
+        ]
+        answered = self._short_links.answered
+        content = b"[" + b",".join([answered(link) for link in stored]) + b"]"
         refused = await self._store.insert(stored, plan.links_total)
         if refused is not None and refused.short_id_collision and attempts_left > 0:
             return await self.create(items, plan, attempts_left - 1)

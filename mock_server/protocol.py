@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import sys
 from typing import Final
 
 import httptools
@@ -14,6 +17,37 @@ from mock_server.errors import MockError
 
 PROTOCOL_PATH: Final = "mock_server.protocol:HttpProtocol"
 """What ``uvicorn.Config(http=...)`` takes to serve the mock with this protocol."""
+
+# The uvicorn code this adapter relies on (uvicorn is pinned to its minor release), with the
+# SHA-256 of its source when it was last read: what each method calls and sets, and when
+# ``send_400_response`` runs, are not public API.
+UPSTREAM_SOURCES: Final = {
+    "HttpToolsProtocol.__init__": "4f08999410347141",
+    "HttpToolsProtocol.data_received": "010a7ae59a5d3b1a",
+    "HttpToolsProtocol.send_400_response": "ae5a4a3782b646fd",
+    "HttpToolsProtocol.on_message_begin": "96d377fdc7c2baef",
+    "HttpToolsProtocol.on_url": "37be44e962b04ca8",
+    "HttpToolsProtocol.on_header": "65d62c044f61fdbd",
+    "HttpToolsProtocol.on_message_complete": "1fbad42dc31fc01f",
+    "H11Protocol.__init__": "ad1ed8e837b2db8d",
+    "H11Protocol.connection_made": "6efb565ff3d36b91",
+    "H11Protocol.data_received": "e03b145518ca44aa",
+    "H11Protocol.handle_events": "e63a9d1492e3efe7",
+    "H11Protocol.send_400_response": "56937b748fc59d92",
+}
+UPSTREAM_CLASSES: Final = {"HttpToolsProtocol": HttpToolsProtocol, "H11Protocol": H11Protocol}
+
+
+def upstream_changes() -> list[str]:
+    """Return the relied-on uvicorn methods whose source differs from the one last read."""
+    changed = []
+    for qualified, digest in UPSTREAM_SOURCES.items():
+        owner, method = qualified.split(".")
+        source = inspect.getsource(getattr(UPSTREAM_CLASSES[owner], method))
+        if hashlib.sha256(source.encode()).hexdigest()[: len(digest)] != digest:
+            changed.append(qualified)
+    return changed
+
 
 MAX_HEAD_BYTES: Final = 16 * 1024  # h11's default limit on an incomplete request head
 
@@ -56,6 +90,8 @@ class HttpProtocol(HttpToolsProtocol):
     # accepts any token, so the app answers an unknown method with its own 405.
     head_bytes = 0
     completed = 0
+    _completed_before = 0
+    _received = b""
 
     def on_header(self, name: bytes, value: bytes) -> None:
         """Count the header toward the head's size; past the limit the request gets a 400."""
@@ -72,31 +108,24 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
-        """Parse with httptools as uvicorn does; a method it does not know moves to h11."""
-        self._unset_keepalive_if_required()
-        completed_before = self.completed
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserInvalidMethodError:
-            idle = self.cycle is None or self.cycle.response_complete
-            if idle and not self.pipeline and self.completed == completed_before:
-                self._switch_to_h11(data)
-            else:
-                self._refuse()
-        except httptools.HttpParserError:
-            self._refuse()
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-
-    def _refuse(self) -> None:
-        self.logger.warning(REFUSED)
-        self.send_400_response(REFUSED)
+        """Parse as uvicorn does, keeping ``data`` in case a method httptools lacks moves it."""
+        self._received = data
+        self._completed_before = self.completed
+        super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
-        """Write the documented 400 and close, instead of httptools' plain text."""
+        """Hand a method httptools does not know to h11; refuse anything else in the JSON shape."""
+        # uvicorn calls this while handling the parser's error, which says what went wrong.
+        refused_method = isinstance(sys.exception(), httptools.HttpParserInvalidMethodError)
+        idle = self.cycle is None or self.cycle.response_complete
+        if (
+            refused_method
+            and idle
+            and not self.pipeline
+            and self.completed == self._completed_before
+        ):
+            self._switch_to_h11(self._received)
+            return
         self.transport.write(REFUSAL)
         self.transport.close()
 

@@ -51,31 +51,17 @@ class ErrorBodies:
         return self.response(error.status, headers)
 
 
-class JsonResponse(Response):
-    """Bytes already JSON, with the headers Starlette's Response would give them, built lean."""
-
-    media_type = "application/json"
-
-    def __init__(
-        self, status: int, content: bytes, headers: Iterable[tuple[bytes, bytes]] | None = None
-    ) -> None:
-        # The same headers in the same order as Response.init_headers, then the extra ones.
-        self.status_code = status
-        self.body = content
-        self.background = None
-        self.raw_headers = [(b"content-length", b"%d" % len(content)), CONTENT_TYPE]
-        if headers:
-            self.raw_headers.extend(headers)
-
-
-CONTENT_TYPE: Final = (b"content-type", JsonResponse.media_type.encode("latin-1"))
+JSON_MEDIA_TYPE: Final = "application/json"
 
 
 def json_response(
     status: int, content: bytes, headers: Iterable[tuple[bytes, bytes]] | None = None
 ) -> Response:
-    """Return ``content`` (already JSON) as an application/json response."""
-    return JsonResponse(status, content, headers)
+    """Return ``content`` (already JSON) as an application/json response, ``headers`` appended."""
+    response = Response(content, status, media_type=JSON_MEDIA_TYPE)
+    if headers:
+        response.raw_headers.extend(headers)
+    return response
 
 
 def json_body(value: Any, status: int = 200) -> Response:

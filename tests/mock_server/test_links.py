@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from mock_server.links import STRIDED_FROM, ShortLinks, _short_ids, _uuid4s, encode_uri_component
@@ -138,10 +139,22 @@ def test_a_stored_link_reads_back_byte_for_byte_as_answered(base: str) -> None:
     assert listed.content == b'{"count":1,"links":' + created.content + b"}"
 
 
+LINK_ID = b"0b6f3f4e-2a86-4c5e-9d8e-1f2a3b4c5d6e"
+
+
 def test_a_link_stored_whole_reads_back_unchanged() -> None:
-    whole = b'{"id":"x","shortUrl":"https://hoko.to/abcdefgh"}'
+    whole = b'{"id":"' + LINK_ID + b'","shortUrl":"https://hoko.to/abcdefgh","url":"u"}'
     stored_link = StoredLink("abcdefgh", DOC_COLLECTION, None, whole)
     assert ShortLinks("https://hoko.to").answered(stored_link) == whole
+
+
+def test_a_link_stored_packed_reads_back_with_its_braces() -> None:
+    short_links = ShortLinks("https://hoko.to")
+    packed = LINK_ID + b'","url":"u"'
+    answered = short_links.answered(StoredLink("abcdefgh", DOC_COLLECTION, None, packed))
+    current = b'{"id":"' + LINK_ID + b'","url":"u"}'
+    assert answered == short_links.answered(StoredLink("abcdefgh", DOC_COLLECTION, None, current))
+    assert orjson.loads(answered)["shortUrl"] == "https://hoko.to/abcdefgh"
 
 
 def test_short_id_collisions_are_retried(

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import socket
+import tomllib
+from pathlib import Path
 
 import httpx
 import orjson
+import pytest
+import uvicorn
 
 import openapi
-from mock_server.protocol import MAX_HEAD_BYTES
+from mock_server.protocol import MAX_HEAD_BYTES, UPSTREAM_SOURCES, upstream_changes
 from tests.mock_server.conftest import FULL, LiveMock, link
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def raw_answer(mock: LiveMock, request: bytes) -> bytes:
@@ -69,3 +75,23 @@ def test_a_long_target_counts_toward_the_head_limit(mock: LiveMock) -> None:
     ).encode()
     answer = raw_answer(mock, request)
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+
+
+def test_the_uvicorn_code_the_protocol_relies_on_is_unchanged() -> None:
+    changed = upstream_changes()
+    assert changed == [], (
+        f"uvicorn {uvicorn.__version__} changed {changed}: re-read them against "
+        "mock_server/protocol.py, then update UPSTREAM_SOURCES and the uvicorn pin"
+    )
+
+
+def test_the_fingerprint_notices_a_changed_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(UPSTREAM_SOURCES, "H11Protocol.data_received", "0" * 16)
+    assert upstream_changes() == ["H11Protocol.data_received"]
+
+
+def test_uvicorn_is_pinned_to_the_minor_release_read() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [d for d in pyproject["project"]["optional-dependencies"]["mock"] if "uvicorn" in d]
+    major, minor = uvicorn.__version__.split(".")[:2]
+    assert pins == [f"uvicorn>={major}.{minor},<{major}.{int(minor) + 1}"]
