@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -106,54 +106,68 @@ class LinkStore(Protocol):
 class MemoryStore:
     """A LinkStore in process memory; atomic because the event loop runs one call at a time."""
 
+    # Each link is spread over dicts of str and bytes only, which the cyclic GC never tracks: a
+    # collection walks none of the stored links, however many there are.
+
     def __init__(self, journal_size: int = 1000) -> None:
-        self._links: list[StoredLink] = []
-        self._by_short_id: dict[str, StoredLink] = {}
-        self._by_external_id: dict[str, StoredLink] = {}
+        self._bodies: dict[str, bytes] = {}  # by shortId, oldest first
+        self._collection_of: dict[str, str] = {}
+        self._external_id_of: dict[str, str] = {}
+        self._by_external_id: dict[str, str] = {}
         self._windows: dict[str, tuple[float, int]] = {}
         self._journal: collections.deque[dict[str, Any]] = collections.deque(maxlen=journal_size)
 
+    def _link(self, short_id: str) -> StoredLink:
+        return StoredLink(
+            short_id,
+            self._collection_of[short_id],
+            self._external_id_of.get(short_id),
+            self._bodies[short_id],
+        )
+
     async def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
         """Return which of ``short_ids`` already name a stored link."""
-        return self._by_short_id.keys() & set(short_ids)
+        return self._bodies.keys() & set(short_ids)
 
     async def insert(
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
-        external_ids = [link.external_id for link in links if link.external_id is not None]
-        if not self._by_external_id.keys().isdisjoint(external_ids):
-            taken = tuple(e for e in external_ids if e in self._by_external_id)
+        with_external_id = [
+            (link.external_id, link.short_id) for link in links if link.external_id is not None
+        ]
+        if not self._by_external_id.keys().isdisjoint(e for e, _ in with_external_id):
+            taken = tuple(e for e, _ in with_external_id if e in self._by_external_id)
             return InsertRefused(taken_external_ids=taken)
-        if links_total is not None and len(self._links) + len(links) > links_total:
-            return InsertRefused(links_total=links_total, links_stored=len(self._links))
-        self._links.extend(links)
-        self._by_short_id.update((link.short_id, link) for link in links)
-        self._by_external_id.update(
-            (link.external_id, link) for link in links if link.external_id is not None
-        )
+        if links_total is not None and len(self._bodies) + len(links) > links_total:
+            return InsertRefused(links_total=links_total, links_stored=len(self._bodies))
+        self._bodies.update((link.short_id, link.body) for link in links)
+        self._collection_of.update((link.short_id, link.collection_id) for link in links)
+        self._by_external_id.update(with_external_id)
+        self._external_id_of.update((s, e) for e, s in with_external_id)
         return None
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
         if external_id is not None:
             found = self._by_external_id.get(external_id)
-            candidates = [found] if found is not None else []
+            candidates: Iterable[str] = [found] if found is not None else []
         else:
-            candidates = self._links
+            candidates = self._bodies
+        collection_of = self._collection_of
         return [
-            link
-            for link in candidates
-            if collection_id is None or link.collection_id == collection_id
+            self._link(short_id)
+            for short_id in candidates
+            if collection_id is None or collection_of[short_id] == collection_id
         ]
 
     async def get(self, short_id: str) -> StoredLink | None:
         """Return the link named by ``short_id``, if one is stored."""
-        return self._by_short_id.get(short_id)
+        return self._link(short_id) if short_id in self._bodies else None
 
     async def count(self) -> int:
         """Return how many links are stored."""
-        return len(self._links)
+        return len(self._bodies)
 
     async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
@@ -180,9 +194,10 @@ class MemoryStore:
 
     async def reset(self) -> None:
         """Forget every link, externalId, rate-limit window and journal entry."""
-        self._links.clear()
+        self._bodies.clear()
+        self._collection_of.clear()
+        self._external_id_of.clear()
         self._by_external_id.clear()
-        self._by_short_id.clear()
         self._windows.clear()
         self._journal.clear()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +156,21 @@ def test_rate_limit_is_exact_under_32_concurrent_clients() -> None:
         assert statuses.count(201) == 50
         assert statuses.count(429) == 70
         assert live.count() == 50
+
+
+@run_async
+async def test_stored_links_are_invisible_to_the_cyclic_gc() -> None:
+    store = MemoryStore()
+    gc.collect()
+    before = len(gc.get_objects())
+    await store.insert([stored_link(f"s{i}", f"e{i}") for i in range(5_000)], None)
+    gc.collect()
+    assert await store.count() == 5_000
+    assert len(gc.get_objects()) - before < 50
+    assert await store.get("s42") == stored_link("s42", "e42")
+
+
+def test_startup_freezes_what_it_built() -> None:
+    gc.unfreeze()
+    with serve():
+        assert gc.get_freeze_count() > 0
