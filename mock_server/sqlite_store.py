@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
 
-from mock_server.errors import ConfigError
+from mock_server.errors import ConfigError, MockError
+from mock_server.group_commit import GroupCommit
 from mock_server.store import InsertRefused, RateWindow, StoredLink, window_start
 
 SCHEMA: Final = """
@@ -35,31 +35,24 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 class SqliteStore:
-    """Each method runs in one IMMEDIATE transaction, so it is atomic across processes."""
+    """Writes go through group commit, each atomic across processes; reads see what committed."""
 
     def __init__(self, path: str, journal_size: int = 1000) -> None:
         try:
-            self._db = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            writer = self._connect(path)
+            writer.execute("PRAGMA journal_mode=WAL")
+            writer.executescript(SCHEMA)
+            self._db = self._connect(path)
         except sqlite3.Error as error:
             raise ConfigError(
                 "state", f"cannot use {path!r} as a SQLite state file: {error}"
             ) from None
+        self._writer = GroupCommit(writer)
         self._journal_size = journal_size
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
 
     async def short_ids_taken(self, short_ids: Sequence[str]) -> set[str]:
         """Return which of ``short_ids`` already name a stored link."""
@@ -74,33 +67,39 @@ class SqliteStore:
     async def insert(
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
-        """Store every link, or none of them and say why."""
+        """Store every link, or none of them and say why; return once it is durable."""
+        rows = [(link.short_id, link.collection_id, link.external_id, link.body) for link in links]
         external_ids = [link.external_id for link in links if link.external_id is not None]
-        try:
-            with self._transaction() as db:
-                taken: list[str] = []
-                for chunk in _chunks(external_ids):
-                    marks = ",".join("?" * len(chunk))
-                    query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
-                    taken.extend(row[0] for row in db.execute(query, chunk))
-                if taken:
-                    return InsertRefused(taken_external_ids=tuple(taken))
-                if links_total is not None:
-                    (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
-                    if stored + len(links) > links_total:
-                        return InsertRefused(links_total=links_total, links_stored=stored)
+
+        def insert(db: sqlite3.Connection) -> InsertRefused | None:
+            taken: list[str] = []
+            for chunk in _chunks(external_ids):
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
+                taken.extend(row[0] for row in db.execute(query, chunk))
+            if taken:
+                return InsertRefused(taken_external_ids=tuple(taken))
+            if links_total is not None:
+                (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
+                if stored + len(rows) > links_total:
+                    return InsertRefused(links_total=links_total, links_stored=stored)
+            try:
                 db.executemany(
                     "INSERT INTO links (short_id, collection_id, external_id, body)"
                     " VALUES (?, ?, ?, ?)",
-                    [
-                        (link.short_id, link.collection_id, link.external_id, link.body)
-                        for link in links
-                    ],
+                    rows,
                 )
-        except sqlite3.IntegrityError:
-            # Another worker took one of these shortIds between the check and this insert.
+            except sqlite3.IntegrityError:
+                # Another worker took one of these shortIds between the check and this insert;
+                # the rows inserted so far are undone with the write's savepoint.
+                raise _ShortIdCollisionError from None
+            return None
+
+        try:
+            refused: InsertRefused | None = await self._writer.run(insert)
+        except _ShortIdCollisionError:
             return InsertRefused(short_id_collision=True)
-        return None
+        return refused
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
@@ -131,8 +130,9 @@ class SqliteStore:
 
     async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
-        start = window_start(now, window)
-        with self._transaction() as db:
+
+        def hit(db: sqlite3.Connection) -> tuple[float, int]:
+            start = window_start(now, window)
             row = db.execute(
                 "SELECT start, count FROM windows WHERE key_id = ?", (key_id,)
             ).fetchone()
@@ -146,6 +146,9 @@ class SqliteStore:
                 "ON CONFLICT (key_id) DO UPDATE SET start = excluded.start, count = excluded.count",
                 (key_id, start, count),
             )
+            return start, count
+
+        start, count = await self._writer.run(hit, durable=False)
         return RateWindow(limit, count, start + window)
 
     async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
@@ -160,26 +163,42 @@ class SqliteStore:
 
     async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal, keeping the last ``journal_size`` entries."""
-        with self._transaction() as db:
-            cursor = db.execute("INSERT INTO journal (entry) VALUES (?)", (orjson.dumps(entry),))
+        encoded, keep = orjson.dumps(entry), self._journal_size
+
+        def record(db: sqlite3.Connection) -> None:
+            cursor = db.execute("INSERT INTO journal (entry) VALUES (?)", (encoded,))
             if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
-                db.execute(
-                    "DELETE FROM journal WHERE seq <= ?", (cursor.lastrowid - self._journal_size,)
-                )
+                db.execute("DELETE FROM journal WHERE seq <= ?", (cursor.lastrowid - keep,))
+
+        await self._writer.run(record, durable=False)
 
     async def journal(self, limit: int) -> list[dict[str, Any]]:
-        """Return the last ``limit`` journal entries, oldest first."""
+        """Return the last ``limit`` journal entries, oldest first, every recorded one included."""
         limit = min(limit, self._journal_size)
-        rows = self._db.execute("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,))
-        return [orjson.loads(row[0]) for row in reversed(rows.fetchall())]
+
+        def journal(db: sqlite3.Connection) -> list[bytes]:
+            rows = db.execute("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,))
+            return [row[0] for row in rows.fetchall()]
+
+        # Read by the writer, after the entries still queued for it.
+        entries: list[bytes] = await self._writer.run(journal, durable=False)
+        return [orjson.loads(entry) for entry in reversed(entries)]
 
     async def reset(self) -> None:
         """Forget every link, externalId, rate-limit window and journal entry."""
-        with self._transaction() as db:
+
+        def reset(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM links")
             db.execute("DELETE FROM windows")
             db.execute("DELETE FROM journal")
 
+        await self._writer.run(reset)
+
     async def close(self) -> None:
-        """Close the database connection."""
+        """Commit what is queued, then close both connections."""
+        await self._writer.close()
         self._db.close()
+
+
+class _ShortIdCollisionError(MockError):
+    """Undoes an insert whose shortId another worker stored first."""

@@ -1,0 +1,122 @@
+"""Group commit: a writer thread runs the writes that arrive together in one SQLite transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from mock_server.errors import MockError
+
+Operation = Callable[[sqlite3.Connection], Any]
+
+MAX_GROUP: Final = 512  # writes per transaction, so one commit never waits on an endless queue
+
+
+class WriterStoppedError(MockError):
+    """A write was submitted after the writer was closed."""
+
+
+@dataclass(slots=True)
+class _Write:
+    operation: Operation
+    durable: bool
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any] = field(repr=False)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class GroupCommit:
+    """Runs operations on its own connection, each group of them in one IMMEDIATE transaction."""
+
+    # Each operation runs inside a savepoint, so one that fails is undone alone; its caller is
+    # answered only once the transaction holding it has committed. A group holding a durable
+    # write commits with synchronous=FULL (the WAL is synced before the commit returns); the
+    # others with NORMAL, which survives a crash of the process but not of the machine.
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-group-commit", daemon=True)
+        self._thread.start()
+
+    async def run(self, operation: Operation, durable: bool = True) -> Any:
+        """Run ``operation(connection)`` in the next transaction; return once it has committed."""
+        if self._closed:
+            raise WriterStoppedError("the SQLite state is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Write(operation, durable, loop, future))
+        return await future
+
+    async def close(self) -> None:
+        """Commit what was submitted, then stop the thread and close its connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            group: list[_Write] = []
+            if first is None:
+                stopping = True
+            else:
+                group.append(first)
+            while not stopping and len(group) < MAX_GROUP:
+                try:
+                    write = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if write is None:
+                    stopping = True
+                else:
+                    group.append(write)
+            if group:
+                self._commit(group)
+        self._db.close()
+
+    def _commit(self, group: list[_Write]) -> None:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        db = self._db
+        try:
+            durable = any(write.durable for write in group)
+            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for write in group:
+                    db.execute("SAVEPOINT write")
+                    try:
+                        outcomes.append((write.operation(db), None))
+                    except Exception as refused:  # noqa: BLE001 - handed to the waiting request
+                        db.execute("ROLLBACK TO write")
+                        outcomes.append((None, refused))
+                    db.execute("RELEASE write")
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except Exception as failure:  # noqa: BLE001 - nothing of the group was stored
+            outcomes = [(None, failure)] * len(group)
+        for write, (result, error) in zip(group, outcomes, strict=True):
+            # A caller whose event loop has ended waits for nothing.
+            with contextlib.suppress(RuntimeError):
+                write.loop.call_soon_threadsafe(_settle, write.future, result, error)

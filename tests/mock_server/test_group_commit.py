@@ -1,0 +1,112 @@
+"""Group commit: writes that arrive together share one transaction, each answered once durable."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mock_server.group_commit import GroupCommit, WriterStoppedError
+from tests.mock_server.conftest import run_async
+
+
+class Traced:
+    """A state file, its writer's connection with every statement recorded, and a reader."""
+
+    def __init__(self, path: Path) -> None:
+        self.statements: list[str] = []
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE t (value INTEGER UNIQUE)")
+        connection.set_trace_callback(self.statements.append)
+        self.writer = GroupCommit(connection)
+        self.reader = sqlite3.connect(path, isolation_level=None)
+
+    def values(self) -> list[int]:
+        """Return what another connection sees committed."""
+        return [row[0] for row in self.reader.execute("SELECT value FROM t ORDER BY value")]
+
+    def commits(self) -> int:
+        """Return how many transactions the writer committed."""
+        return self.statements.count("COMMIT")
+
+
+@pytest.fixture
+def traced(tmp_path: Path) -> Iterator[Traced]:
+    """A writer on a fresh state file."""
+    made = Traced(tmp_path / "state.db")
+    yield made
+    asyncio.run(made.writer.close())
+    made.reader.close()
+
+
+def insert(value: int) -> object:
+    """Return an operation inserting ``value``."""
+    return lambda db: db.execute("INSERT INTO t VALUES (?)", (value,)).rowcount
+
+
+@run_async
+async def test_writes_queued_together_commit_in_one_transaction(traced: Traced) -> None:
+    writing = threading.Event()
+    release = threading.Event()
+
+    def blocking(db: sqlite3.Connection) -> int:
+        writing.set()
+        release.wait(timeout=30)
+        return int(db.execute("INSERT INTO t VALUES (0)").rowcount)
+
+    first = asyncio.ensure_future(traced.writer.run(blocking))
+    await asyncio.to_thread(writing.wait, 30)
+    rest = [asyncio.ensure_future(traced.writer.run(insert(value))) for value in range(1, 21)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(first, *rest) == [1] * 21
+    assert traced.commits() == 2
+    assert traced.values() == list(range(21))
+
+
+@run_async
+async def test_a_caller_resumes_only_once_its_write_is_committed(traced: Traced) -> None:
+    for value in range(5):
+        await traced.writer.run(insert(value))
+        assert traced.values() == list(range(value + 1))
+
+
+@run_async
+async def test_a_failing_write_is_undone_alone(traced: Traced) -> None:
+    def half_then_fail(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO t VALUES (7)")
+        db.execute("INSERT INTO t VALUES (1)")  # taken by the write before it
+
+    outcomes = await asyncio.gather(
+        traced.writer.run(insert(1)),
+        traced.writer.run(half_then_fail),
+        traced.writer.run(insert(2)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == outcomes[2] == 1
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert traced.values() == [1, 2]
+
+
+@run_async
+async def test_durable_writes_sync_the_log_before_commit(traced: Traced) -> None:
+    await traced.writer.run(insert(1), durable=False)
+    await traced.writer.run(insert(2))
+    pragmas = [s for s in traced.statements if s.startswith("PRAGMA synchronous")]
+    assert pragmas == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
+
+
+@run_async
+async def test_close_commits_what_was_queued_then_refuses_writes(traced: Traced) -> None:
+    pending = [asyncio.ensure_future(traced.writer.run(insert(value))) for value in range(3)]
+    await asyncio.sleep(0)
+    await traced.writer.close()
+    assert await asyncio.gather(*pending) == [1, 1, 1]
+    assert traced.values() == [0, 1, 2]
+    with pytest.raises(WriterStoppedError):
+        await traced.writer.run(insert(9))
