@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,3 +71,94 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     last_line = ci.strip().splitlines()[-1]
     assert last_line == readme_commands()[1]
+
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+OWN_PACKAGES = {"openapi", "mock_server", "contract_tests", "bench", "tests"}
+EXTRA_OF = {"openapi": None, "mock_server": "mock", "contract_tests": "contract"}
+
+
+def _name(requirement: str) -> str:
+    found = re.match(r"[A-Za-z0-9_.-]+", requirement)
+    assert found, requirement
+    return re.sub(r"[-_.]+", "-", found.group(0)).lower()
+
+
+def declared(extra: str | None) -> set[str]:
+    """Return the distributions the base install plus ``extra`` brings, self-references expanded."""
+    names = {_name(requirement) for requirement in PYPROJECT["project"]["dependencies"]}
+    for requirement in PYPROJECT["project"]["optional-dependencies"].get(extra, []):
+        inner = re.fullmatch(r"hoko-links-kit\[(.+)\]", requirement)
+        if inner:
+            names |= set().union(*(declared(part) for part in inner.group(1).split(",")))
+        else:
+            names.add(_name(requirement))
+    return names
+
+
+def third_party_imports(package: str) -> set[str]:
+    """Return the distributions whose modules ``package`` imports."""
+    distributions = importlib.metadata.packages_distributions()
+    roots = set().union(*(imported_roots(path) for path in (ROOT / package).rglob("*.py")))
+    local = {path.stem for path in (ROOT / package).rglob("*.py")}
+    roots -= OWN_PACKAGES | local | set(sys.stdlib_module_names) | {"__future__"}
+    return {_name(distributions[root][0]) for root in roots}
+
+
+@pytest.mark.parametrize("package", sorted(EXTRA_OF))
+def test_each_user_installs_what_their_part_imports(package: str) -> None:
+    missing = third_party_imports(package) - declared(EXTRA_OF[package])
+    assert missing == set()
+
+
+def test_the_base_install_is_what_the_loader_needs() -> None:
+    assert declared(None) == third_party_imports("openapi") == {"pyyaml"}
+
+
+def test_jsonschema_is_declared_where_it_is_imported_only() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    holding = sorted(name for name, reqs in extras.items() if "jsonschema" in map(_name, reqs))
+    assert holding == ["test"]
+    assert not any("jsonschema" in third_party_imports(package) for package in EXTRA_OF)
+    assert "jsonschema" in third_party_imports("tests")
+
+
+def test_dev_tools_are_pinned_exactly_and_once() -> None:
+    tools = {"ruff", "mypy", "types-pyyaml", "types-requests"}
+    pins = {
+        _name(requirement): requirement
+        for requirement in PYPROJECT["project"]["optional-dependencies"]["test"]
+    }
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", pins[tool]) for tool in tools)
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in hooks["repos"]] == ["local"]
+    for hook in hooks["repos"][0]["hooks"]:
+        assert hook["language"] == "system", hook
+        assert "additional_dependencies" not in hook, hook
+        assert hook["entry"].startswith(".venv/bin/"), hook
+
+
+def test_pre_commit_runs_what_ci_runs() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    entries = {hook["entry"] for hook in hooks["repos"][0]["hooks"]}
+    suite = readme_commands()[1].rsplit(" && ", 1)[1]
+    # The suite, and before each commit the checks tests/test_quality.py runs inside it.
+    assert entries == {
+        suite,
+        ".venv/bin/ruff check",
+        ".venv/bin/ruff format --check",
+        ".venv/bin/mypy",
+    }
+
+
+def test_the_license_file_matches_the_metadata() -> None:
+    assert PYPROJECT["project"]["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert "Permission is hereby granted, free of charge" in text
+
+
+def test_the_quick_start_installs_each_users_part() -> None:
+    mock_command, test_command = readme_commands()
+    assert "pip install -q -e '.[mock]'" in mock_command
+    assert "pip install -q -e '.[test]'" in test_command
