@@ -31,10 +31,10 @@ class Outcome:
 
 def render(outcome: Outcome) -> str:
     """Return the whole report as Markdown text."""
-    lines = [outcome.header, "", *figures_table(outcome), ""]
+    lines = [outcome.header, "", *figures_table(outcome), "", *p99_table(outcome), ""]
     lines += [f"- Memory: {storage_line(outcome.storage)}"]
     lines += [f"- hoko-contract: {contract_line(outcome.contract)}", ""]
-    lines += ["| goal (in-memory mock) | measured | verdict |", "| --- | ---: | --- |"]
+    lines += ["| goal | measured | verdict |", "| --- | ---: | --- |"]
     lines += [f"| {v.goal} | {v.measured} | {v.label} |" for v in outcome.verdicts]
     failures = [entry for entry in outcome.figures.values() if entry.failure]
     if failures:
@@ -64,6 +64,22 @@ def figures_table(outcome: Outcome) -> list[str]:
             f"| {_times(throughput)} | {_times(batch)} |"
         )
     lines += [f"| {item.name} | {item.reason} | | | | | | |" for item in outcome.skipped]
+    return lines
+
+
+def p99_table(outcome: Outcome) -> list[str]:
+    """Return the Markdown table of each target's 1-link p99 latency, round by round."""
+    measured = [entry for entry in outcome.figures.values() if not entry.failure]
+    rounds = max((len(entry.p99_ms) for entry in measured), default=0)
+    if not rounds:
+        return []
+    lines = [
+        "| p99 ms, round by round | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |",
+        "| --- |" + " ---: |" * rounds,
+    ]
+    for entry in measured:
+        cells = [_ms(value) for value in entry.p99_ms] + ["-"] * (rounds - len(entry.p99_ms))
+        lines.append(f"| {entry.name} | " + " | ".join(cells) + " |")
     return lines
 
 

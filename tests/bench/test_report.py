@@ -50,3 +50,10 @@ def test_render_shows_medians_ratios_memory_and_skips() -> None:
     assert "| prism | skipped: node not on PATH |" in text
     assert "600 B per link at peak, 550 B resident" in text
     assert "| <= 1 KB peak RSS per stored link | 600 B | PASS |" in text
+    assert "| p99 ms, round by round | round 1 | round 2 | round 3 |" in text
+    assert "| mock | 9.00 | 10.0 | 11.0 |" in text
+    assert "| ceiling | 5.00 | 5.00 | 5.00 |" in text
+    assert (
+        "| p99 <= 2x ceiling's p99 in every round | worst 2.20x (1.80x, 2.00x, 2.20x) | FAIL |"
+        in text
+    )
