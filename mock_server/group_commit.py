@@ -26,8 +26,8 @@ class WriterStoppedError(MockError):
 class _Write:
     operation: Operation
     durable: bool
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any] = field(repr=False)
+    loop: asyncio.AbstractEventLoop | None = None  # None: nobody waits for this write
+    future: asyncio.Future[Any] | None = field(default=None, repr=False)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -62,6 +62,12 @@ class GroupCommit:
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.put(_Write(operation, durable, loop, future))
         return await future
+
+    def submit(self, operation: Operation) -> None:
+        """Queue ``operation`` for the next transaction without waiting for it (nor its error)."""
+        if self._closed:
+            raise WriterStoppedError("the SQLite state is closed")
+        self._queue.put(_Write(operation, durable=False))
 
     async def close(self) -> None:
         """Commit what was submitted, then stop the thread and close its connection."""
@@ -117,6 +123,8 @@ class GroupCommit:
         except Exception as failure:  # noqa: BLE001 - nothing of the group was stored
             outcomes = [(None, failure)] * len(group)
         for write, (result, error) in zip(group, outcomes, strict=True):
+            if write.loop is None or write.future is None:
+                continue
             # A caller whose event loop has ended waits for nothing.
             with contextlib.suppress(RuntimeError):
                 write.loop.call_soon_threadsafe(_settle, write.future, result, error)

@@ -170,7 +170,8 @@ class SqliteStore:
             if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
                 db.execute("DELETE FROM journal WHERE seq <= ?", (cursor.lastrowid - keep,))
 
-        await self._writer.run(record, durable=False)
+        # Nobody waits on a journal entry: it is read back by the writer, after it.
+        self._writer.submit(record)
 
     async def journal(self, limit: int) -> list[dict[str, Any]]:
         """Return the last ``limit`` journal entries, oldest first, every recorded one included."""

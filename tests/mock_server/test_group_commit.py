@@ -110,3 +110,16 @@ async def test_close_commits_what_was_queued_then_refuses_writes(traced: Traced)
     assert traced.values() == [0, 1, 2]
     with pytest.raises(WriterStoppedError):
         await traced.writer.run(insert(9))
+
+
+@run_async
+async def test_a_submitted_write_is_committed_before_any_later_one_returns(
+    traced: Traced,
+) -> None:
+    traced.writer.submit(insert(1))
+    traced.writer.submit(insert(1))  # fails alone: nobody waits for its error
+    traced.writer.submit(insert(2))
+    assert await traced.writer.run(lambda db: db.execute("SELECT count(*) FROM t").fetchone()) == (
+        2,
+    )
+    assert traced.values() == [1, 2]
