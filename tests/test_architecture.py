@@ -162,3 +162,23 @@ def test_the_quick_start_installs_each_users_part() -> None:
     mock_command, test_command = readme_commands()
     assert "pip install -q -e '.[mock]'" in mock_command
     assert "pip install -q -e '.[test]'" in test_command
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_uvicorn_internals_are_used_by_the_protocol_adapter_alone() -> None:
+    users = sorted(
+        str(module.relative_to(ROOT))
+        for package in ("openapi", "mock_server", "contract_tests", "bench")
+        for module in (ROOT / package).rglob("*.py")
+        if any(name.startswith("uvicorn.") for name in imported_modules(module))
+    )
+    assert users == ["mock_server/protocol.py"]
