@@ -198,7 +198,8 @@ class LinkFactory:
                     short_id,
                     collection,
                     item.get("externalId"),
-                    dumps({"id": link_id, **sent, "createdAt": stamp}),
+                    # orjson leaves its output in a buffer of 4 KiB or more; a copy keeps the bytes.
+                    bytes(memoryview(dumps({"id": link_id, **sent, "createdAt": stamp}))),
                 )
             )
             for item, sent, collection, link_id, short_id in zip(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import tracemalloc
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +13,18 @@ import httpx
 import orjson
 import pytest
 
-from mock_server.links import STRIDED_FROM, ShortLinks, _short_ids, _uuid4s, encode_uri_component
+from mock_server import config as config_module
+from mock_server.links import (
+    STRIDED_FROM,
+    LinkFactory,
+    ShortLinks,
+    _short_ids,
+    _uuid4s,
+    encode_uri_component,
+)
 from mock_server.plans import FEATURE_OF_FIELD
-from mock_server.store import StoredLink
-from tests.mock_server.conftest import BASIC, DOC_COLLECTION, FULL, LiveMock, link, serve
+from mock_server.store import MemoryStore, StoredLink
+from tests.mock_server.conftest import BASIC, DOC_COLLECTION, FULL, LiveMock, link, run_async, serve
 
 OTHER_COLLECTION = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 GATED_VALUES: dict[str, Any] = {
@@ -340,3 +349,20 @@ def test_stored_link_equals_the_answer_even_with_separator_like_text(
     created = client.post("/api/links", headers=FULL, json=sent).json()
     assert created[0]["title"] == tricky
     assert stored(client, external_id) == [created[0]]
+
+
+@run_async
+async def test_a_stored_link_costs_its_bytes_not_a_serializer_buffer() -> None:
+    config = config_module.build(("test", {}))
+    factory = LinkFactory(config, MemoryStore())
+    plan = config.plans["pro"]
+    batch = [link(title="t" * 100, externalId=f"memory-{index}") for index in range(2_000)]
+    await factory.create(batch[:1], plan)
+    tracemalloc.start()
+    try:
+        await factory.create(batch[1:], plan)
+        stored_bytes, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # About 250 bytes of JSON per link, its shortId and externalId, and its index entries.
+    assert stored_bytes / len(batch[1:]) < 1024
