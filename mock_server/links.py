@@ -146,7 +146,27 @@ class ShortLinks:
             )
         if body.startswith(SHORT_URL_KEY, ID_END):
             return body  # stored whole, as the oldest state files hold it
-        return body[:ID_END] + self.span(link.short_id) + body[ID_END:]
+        return b"".join(self._pieces(body, link.short_id.encode("ascii")))
+
+    def answered_array(self, links: Sequence[StoredLink]) -> bytes:
+        """Return the JSON array of links just stored, as the 201 answers them, in one join."""
+        pieces = [b"["]
+        for short_id, _, _, body in links:
+            pieces += self._pieces(body, short_id.encode("ascii"))
+            pieces.append(b",")
+        pieces[-1] = b"]"
+        return b"".join(pieces) if links else b"[]"
+
+    def _pieces(self, body: bytes, short_id: bytes) -> tuple[bytes, ...]:
+        return (
+            body[:ID_END],
+            self._before,
+            short_id,
+            self._between,
+            short_id,
+            self._after,
+            body[ID_END:],
+        )
 
 
 # The last second formatted, and its text: formatting runs once a second, not once per request.
@@ -206,8 +226,7 @@ class LinkFactory:
                 items, sent_items, collections, ids, short_ids, strict=True
             )
         ]
-        answered = self._short_links.answered
-        content = b"[" + b",".join([answered(link) for link in stored]) + b"]"
+        content = self._short_links.answered_array(stored)
         refused = await self._store.insert(stored, plan.links_total)
         if refused is not None and refused.short_id_collision and attempts_left > 0:
             return await self.create(items, plan, attempts_left - 1)

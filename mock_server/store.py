@@ -133,16 +133,21 @@ class MemoryStore:
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
+        short_ids, collection_ids, external_ids, bodies = (
+            zip(*links, strict=True) if links else ((),) * 4
+        )
         with_external_id = [
-            (link.external_id, link.short_id) for link in links if link.external_id is not None
+            (external_id, short_id)
+            for short_id, external_id in zip(short_ids, external_ids, strict=True)
+            if external_id is not None
         ]
         if not self._by_external_id.keys().isdisjoint(e for e, _ in with_external_id):
             taken = tuple(e for e, _ in with_external_id if e in self._by_external_id)
             return InsertRefused(taken_external_ids=taken)
         if links_total is not None and len(self._bodies) + len(links) > links_total:
             return InsertRefused(links_total=links_total, links_stored=len(self._bodies))
-        self._bodies.update((link.short_id, link.body) for link in links)
-        self._collection_of.update((link.short_id, link.collection_id) for link in links)
+        self._bodies.update(zip(short_ids, bodies, strict=True))
+        self._collection_of.update(zip(short_ids, collection_ids, strict=True))
         self._by_external_id.update(with_external_id)
         self._external_id_of.update((s, e) for e, s in with_external_id)
         return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_server.app import YOUNG_COLLECTION_THRESHOLD
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
 from tests.mock_server.conftest import FULL, NOSCOPE, link, run_async, serve
@@ -170,7 +171,12 @@ async def test_stored_links_are_invisible_to_the_cyclic_gc() -> None:
     assert await store.get("s42") == stored_link("s42", "e42")
 
 
-def test_startup_freezes_what_it_built() -> None:
+def test_startup_freezes_what_it_built_and_collects_the_young_less_often() -> None:
     gc.unfreeze()
-    with serve():
-        assert gc.get_freeze_count() > 0
+    thresholds = gc.get_threshold()
+    try:
+        with serve():
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
+    finally:
+        gc.set_threshold(*thresholds)
