@@ -30,13 +30,17 @@ class _Write:
     future: asyncio.Future[Any] | None = field(default=None, repr=False)
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+Settlement = tuple[asyncio.Future[Any], Any, BaseException | None]
+
+
+def _settle(settlements: list[Settlement]) -> None:
+    for future, result, error in settlements:
+        if future.cancelled():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 class GroupCommit:
@@ -122,9 +126,12 @@ class GroupCommit:
                 raise
         except Exception as failure:  # noqa: BLE001 - nothing of the group was stored
             outcomes = [(None, failure)] * len(group)
+        # One wake-up per event loop for the whole group, not one per write.
+        by_loop: dict[asyncio.AbstractEventLoop, list[Settlement]] = {}
         for write, (result, error) in zip(group, outcomes, strict=True):
-            if write.loop is None or write.future is None:
-                continue
+            if write.loop is not None and write.future is not None:
+                by_loop.setdefault(write.loop, []).append((write.future, result, error))
+        for loop, settlements in by_loop.items():
             # A caller whose event loop has ended waits for nothing.
             with contextlib.suppress(RuntimeError):
-                write.loop.call_soon_threadsafe(_settle, write.future, result, error)
+                loop.call_soon_threadsafe(_settle, settlements)
