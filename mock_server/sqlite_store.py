@@ -20,7 +20,9 @@ CREATE TABLE IF NOT EXISTS links (
     external_id TEXT UNIQUE,
     body BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS links_collection ON links (collection_id);
+-- Filtering by collection is for the control endpoint only: a scan there is cheaper than an
+-- index every stored link updates (it doubled the time of a 10,000-link insert).
+DROP INDEX IF EXISTS links_collection;
 CREATE TABLE IF NOT EXISTS windows (
     key_id TEXT PRIMARY KEY, start REAL NOT NULL, count INTEGER NOT NULL
 );
