@@ -20,12 +20,14 @@ from starlette.types import Receive, Scope, Send
 
 import openapi
 from mock_server import config as config_module
-from mock_server import journal, reference
+from mock_server import journal, reference, resolver
 from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
 from mock_server.cors import cors_middleware
+from mock_server.faults import FaultMiddleware
 from mock_server.journal import JournalMiddleware
+from mock_server.qr_codes import QrCodes
 from mock_server.responses import ErrorBodies
 from mock_server.store import LinkStore, MemoryStore
 
@@ -42,12 +44,19 @@ class MockApp(Starlette):
         self._links = links
         self._store = store
         self._errors = errors
+        # Random faults must reach every request, so none skips the middleware then.
+        self.direct = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve ``/api/links`` directly when CORS would add only Vary, else through Starlette."""
-        if scope["type"] == "http" and scope["path"] == LINKS_PATH and not scope.get("root_path"):
+        if (
+            scope["type"] == "http"
+            and scope["path"] == LINKS_PATH
+            and not scope.get("root_path")
+            and self.direct
+        ):
             for name, _ in scope["headers"]:
-                if name == b"origin":
+                if name in (b"origin", b"prefer"):  # CORS, or a fault the middleware serves
                     break
             else:
                 await self._links_directly(scope, receive, send)
@@ -116,22 +125,27 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return errors.response(500)
 
+    routes = [
+        Route(openapi.LINKS_PATH, links),
+        *control.routes(),
+        *reference.routes(),
+        *QrCodes(errors).routes(),
+    ]
     app = MockApp(
         links,
         store,
         errors,
-        routes=[
-            Route(openapi.LINKS_PATH, links),
-            *control.routes(),
-            *reference.routes(),
-        ],
+        # The short-link catch-all comes last and never takes a path the others own.
+        routes=[*routes, *resolver.routes(config, store, routes)],
         middleware=[
             cors_middleware(config.cors_origins),
             Middleware(JournalMiddleware, store=store),
+            Middleware(FaultMiddleware, rate=config.fault_rate, seed=config.fault_seed),
         ],
         exception_handlers={404: not_found, 405: not_found, Exception: server_error},
         lifespan=_closing(store),
     )
+    app.direct = not config.fault_rate
     app.state.config = config
     app.state.store = store
     return app
