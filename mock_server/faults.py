@@ -7,7 +7,7 @@ import contextlib
 import random
 import socket
 import struct
-from typing import Any, Final
+from typing import Any, Final, Protocol, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,12 +27,30 @@ DISCONNECT_WAIT_SECONDS: Final = 5.0
 LINGER_OFF: Final = struct.pack("ii", 1, 0)
 
 
-def connection_transport(receive: Receive) -> asyncio.Transport | None:
-    """Return the asyncio transport of the request's connection, if the server exposes it."""
+class Connection(Protocol):
+    """What the faults need of a connection's transport (asyncio's and uvloop's both have it)."""
+
+    def abort(self) -> None:
+        """Close at once, dropping anything unsent."""
+
+    def close(self) -> None:
+        """Close once what was written is sent."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Return a detail of the transport, such as its ``socket``."""
+
+
+def connection_transport(receive: Receive) -> Connection | None:
+    """Return the transport of the request's connection, if the server exposes it."""
     # ASGI has no way to abort a connection. uvicorn hands the app its request cycle's bound
     # ``receive``, and the cycle holds the transport; no middleware of the mock wraps receive.
+    # uvloop's transports are no asyncio.Transport subclass, so they are recognised by duck type.
     transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    return transport if isinstance(transport, asyncio.Transport) else None
+    if all(
+        callable(getattr(transport, name, None)) for name in ("abort", "close", "get_extra_info")
+    ):
+        return cast(Connection, transport)
+    return None
 
 
 async def _until_disconnected(receive: Receive, seconds: float) -> None:
