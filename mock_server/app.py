@@ -128,7 +128,7 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     routes = [
         Route(openapi.LINKS_PATH, links),
         *control.routes(),
-        *reference.routes(),
+        *reference.routes(config),
         *QrCodes(errors).routes(),
     ]
     app = MockApp(
