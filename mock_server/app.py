@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 import openapi
 from mock_server import config as config_module
-from mock_server import journal, reference, resolver
+from mock_server import journal, reference
 from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
@@ -28,6 +28,7 @@ from mock_server.cors import cors_middleware
 from mock_server.faults import FaultMiddleware
 from mock_server.journal import JournalMiddleware
 from mock_server.qr_codes import QrCodes
+from mock_server.resolver import Resolver
 from mock_server.responses import ErrorBodies
 from mock_server.store import LinkStore, MemoryStore
 
@@ -46,6 +47,7 @@ class MockApp(Starlette):
         self._errors = errors
         # Random faults must reach every request, so none skips the middleware then.
         self.direct = True
+        self.short_links: Resolver | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve ``/api/links`` directly when CORS would add only Vary, else through Starlette."""
@@ -61,6 +63,13 @@ class MockApp(Starlette):
             else:
                 await self._links_directly(scope, receive, send)
                 return
+        if (
+            scope["type"] == "http"
+            and self.direct
+            and self.short_links is not None
+            and await self.short_links.shortcut(scope, receive, send)
+        ):
+            return
         await super().__call__(scope, receive, send)
 
     async def _links_directly(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -131,12 +140,13 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
         *reference.routes(config),
         *QrCodes(errors).routes(),
     ]
+    short_links = Resolver(config, store, errors, routes)
     app = MockApp(
         links,
         store,
         errors,
         # The short-link catch-all comes last and never takes a path the others own.
-        routes=[*routes, *resolver.routes(config, store, routes)],
+        routes=[*routes, *short_links.routes()],
         middleware=[
             cors_middleware(config.cors_origins),
             Middleware(JournalMiddleware, store=store),
@@ -146,6 +156,7 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
         lifespan=_closing(store),
     )
     app.direct = not config.fault_rate
+    app.short_links = short_links
     app.state.config = config
     app.state.store = store
     return app

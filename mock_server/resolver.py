@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import re
@@ -16,15 +17,16 @@ import orjson
 import ua_parser
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
-from mock_server import pages
+from mock_server import journal, pages
 from mock_server.config import MockConfig
 from mock_server.journal import note
 from mock_server.links import ShortLinks
-from mock_server.store import LinkStore
+from mock_server.responses import ErrorBodies
+from mock_server.store import LinkStore, StoredLink
 
 # Longer than any shortId the mock makes or the spec allows; the lookup is skipped past it.
 MAX_SHORT_ID: Final = 128
@@ -40,7 +42,10 @@ QR_PARAM: Final = "qr"
 # Query parameters the short link itself consumes, never passed on to the destination.
 CONSUMED: Final = frozenset({QR_PARAM, PASSWORD_PARAM})
 DEVICE_RULES: Final = {"iOS": "ios", "Android": "android"}
-NO_STORE: Final = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+PARSES_KEPT: Final = 10_000
+SHORTCUT_METHODS: Final = frozenset({"GET", "HEAD"})
+# A visit's answer depends on its User-Agent, country and cookie: nobody may keep it.
+NO_STORE_RAW: Final = ((b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,35 +103,86 @@ def device_of(user_agent: str) -> str | None:
 class Resolver:
     """Answers visits to short links, in the order Dub checks a link's fields."""
 
-    def __init__(self, config: MockConfig, store: LinkStore) -> None:
+    def __init__(
+        self, config: MockConfig, store: LinkStore, errors: ErrorBodies, beside: Iterable[BaseRoute]
+    ) -> None:
         self._store = store
+        self._errors = errors
         self._short_links = ShortLinks(config.short_url_base)
         self._country_headers = tuple(name.lower() for name in config.country_headers)
         self._default_country = config.default_country
+        self._parses: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        # First path segments that other routes own, such as docs, api or openapi.*.
+        paths = (getattr(route, "path", "").strip("/") for route in beside)
+        self.reserved = frozenset(path.split("/")[0].partition(".")[0] for path in paths if path)
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the short-link route, which never takes a first path segment of another."""
+        return [ShortLinkRoute(self)]
+
+    def owns(self, short_id: str) -> bool:
+        """Return whether ``/short_id`` is a short link's path rather than another route's."""
+        return short_id.partition(".")[0] not in self.reserved
+
+    async def shortcut(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a plain visit without the middleware stack; False leaves it to the app."""
+        # A visit is the hot path. What the stack does for one without Origin or Prefer:
+        # the journal records it and an exception becomes the JSON 500.
+        if scope["method"] not in SHORTCUT_METHODS or scope.get("root_path"):
+            return False
+        path: str = scope["path"]
+        short_id = path[1:]
+        if not short_id or "/" in short_id or not self.owns(short_id):
+            return False
+        for name, _ in scope["headers"]:
+            if name in (b"origin", b"prefer"):
+                return False
+        scope["path_params"] = {"short_id": short_id}
+        started = time.perf_counter()
+        status = 0
+        try:
+            try:
+                response = await self.resolve(Request(scope, receive))
+                status = response.status_code
+                await response(scope, receive, send)
+            finally:
+                await self._store.record(journal.entry(scope, status, started))
+        except Exception:
+            if not status:
+                await self._errors.response(500)(scope, receive, send)
+            raise
+        return True
 
     async def resolve(self, request: Request) -> Response:
         """Resolve one visit and journal it as a click."""
         short_id = request.path_params["short_id"]
-        decision = await self._decide(request, short_id)
+        raw_query: bytes = request.scope["query_string"]
+        params = (
+            urllib.parse.parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+            if raw_query
+            else []
+        )
+        decision = await self._decide(request, short_id, params)
         click: dict[str, Any] = {
             "shortId": short_id[:MAX_SHORT_ID],
             "rule": decision.rule,
             "status": decision.response.status_code,
             "destination": decision.destination,
-            "qr": request.query_params.get(QR_PARAM) == "1",
+            "qr": (QR_PARAM, "1") in params,
         }
         note(request.scope, click=click)
         return decision.response
 
-    async def _decide(self, request: Request, short_id: str) -> Decision:
+    async def _decide(
+        self, request: Request, short_id: str, params: list[tuple[str, str]]
+    ) -> Decision:
         stored = await self._store.get(short_id) if SHORT_ID.fullmatch(short_id) else None
         if stored is None:
             if request.method == "POST":
                 # Only a password form posts to a short link; any other POST missed the API.
                 raise HTTPException(404)
             return Decision("unknown", pages.not_found(short_id))
-        link = {**orjson.loads(self._short_links.answered(stored)), "shortId": short_id}
-        params = request.query_params.multi_items()
+        link = self._parsed(stored)
         if link.get("password"):
             gate = await self._password_gate(request, link, params)
             if gate is not None:
@@ -157,6 +213,18 @@ class Resolver:
             if country is not None and country in geo:
                 return _redirect("geo", merged(geo[country], params))
         return _redirect("url", merged(link["url"], params))
+
+    def _parsed(self, stored: StoredLink) -> dict[str, Any]:
+        # Links never change once stored; a reset or another worker may store a new one under
+        # the same shortId, so a kept parse is used only while the stored bytes are the same.
+        kept = self._parses.get(stored.short_id)
+        if kept is not None and kept[0] == stored.body:
+            return kept[1]
+        link = {**orjson.loads(self._short_links.answered(stored)), "shortId": stored.short_id}
+        if len(self._parses) >= PARSES_KEPT:
+            self._parses.clear()
+        self._parses[stored.short_id] = (stored.body, link)
+        return link
 
     def _country(self, request: Request) -> str | None:
         for name in self._country_headers:
@@ -192,7 +260,7 @@ class Resolver:
             attempt.encode("utf-8", "replace"), str(link["password"]).encode("utf-8")
         ):
             return Decision("password", pages.password_form(back, wrong=True))
-        accepted = RedirectResponse(back, status_code=303, headers=NO_STORE)
+        accepted = Redirect(303, back)
         accepted.set_cookie(
             COOKIE, token, path="/" + link["shortId"], httponly=True, samesite="lax"
         )
@@ -222,30 +290,37 @@ async def _posted_password(request: Request) -> str | Response:
     return fields.get(PASSWORD_FIELD, [""])[0]
 
 
+@functools.lru_cache(maxsize=4096)
+def _location(url: str) -> bytes:
+    # Starlette's RedirectResponse quoting, computed once per destination.
+    return urllib.parse.quote(url, safe=":/%#?=@[]!$&'()*+,;").encode("latin-1")
+
+
+class Redirect(Response):
+    """A bodiless redirect with the headers a visit gets, built without per-call parsing."""
+
+    def __init__(self, status: int, location: str) -> None:
+        self.status_code = status
+        self.body = b""
+        self.background = None
+        self.raw_headers = [(b"content-length", b"0"), (b"location", _location(location))]
+        self.raw_headers.extend(NO_STORE_RAW)
+
+
 def _redirect(rule: str, destination: str) -> Decision:
-    response = RedirectResponse(destination, status_code=302, headers=NO_STORE)
-    return Decision(rule, response, destination)
+    return Decision(rule, Redirect(302, destination), destination)
 
 
 class ShortLinkRoute(Route):
     """``/{shortId}``, matching no path whose first segment another route of the mock owns."""
 
-    def __init__(self, resolver: Resolver, reserved: Iterable[str]) -> None:
+    def __init__(self, resolver: Resolver) -> None:
         super().__init__("/{short_id}", resolver.resolve, methods=["GET", "POST"])
-        self._reserved = frozenset(name.partition(".")[0] for name in reserved)
+        self._resolver = resolver
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """Match as a Route does, except names such as ``docs``, ``api`` or ``openapi.*``."""
         match, child = super().matches(scope)
-        if match is not Match.NONE:
-            short_id = child["path_params"]["short_id"]
-            if short_id.partition(".")[0] in self._reserved:
-                return Match.NONE, {}
+        if match is not Match.NONE and not self._resolver.owns(child["path_params"]["short_id"]):
+            return Match.NONE, {}
         return match, child
-
-
-def routes(config: MockConfig, store: LinkStore, beside: Iterable[BaseRoute]) -> list[BaseRoute]:
-    """Return the short-link route, leaving every first path segment of ``beside`` alone."""
-    paths = (getattr(route, "path", "").strip("/") for route in beside)
-    reserved = {path.split("/")[0] for path in paths if path}
-    return [ShortLinkRoute(Resolver(config, store), reserved)]
