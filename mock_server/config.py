@@ -158,11 +158,15 @@ def _short_url_base(key: str, value: Any) -> str:
     return text
 
 
-def _origins(key: str, value: Any) -> tuple[str, ...]:
+def _texts(key: str, value: Any, what: str) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
-        raise ConfigError(key, f"must be a list of origins, got {value!r}")
-    origins = tuple(_text(key, item) for item in items)
+        raise ConfigError(key, f"must be a list of {what}, got {value!r}")
+    return tuple(_text(key, item) for item in items)
+
+
+def _origins(key: str, value: Any) -> tuple[str, ...]:
+    origins = _texts(key, value, "origins")
     for origin in origins:
         if origin != "*" and not re.fullmatch(
             r"https?://[A-Za-z0-9.*-]+(:([0-9]{1,5}|\*))?", origin
@@ -181,10 +185,7 @@ def _country(key: str, value: Any) -> str:
 
 
 def _header_names(key: str, value: Any) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not items:
-        raise ConfigError(key, f"must be a list of header names, got {value!r}")
-    names = tuple(_text(key, item) for item in items)
+    names = _texts(key, value, "header names")
     for name in names:
         if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             raise ConfigError(key, f"{name!r} is not an HTTP header name")

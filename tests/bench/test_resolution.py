@@ -10,7 +10,7 @@ import pytest
 
 from bench.load import GeneratorName, LoadSettings
 from bench.loadgen import build_request
-from bench.payloads import API_KEY, one_link_body
+from bench.payloads import API_KEY
 from bench.resolution import (
     QR_FORMATS,
     ResolutionFigures,
@@ -38,13 +38,6 @@ def test_the_goal_compares_resolution_with_the_same_round_s_post(
 def test_an_unmeasured_run_is_not_judged() -> None:
     assert resolution_verdict("not measured (--no-resolution)").passed is None
     assert resolution_line("not measured (--no-resolution)") == "not measured (--no-resolution)"
-
-
-@pytest.fixture
-def body_file(tmp_path: Path) -> Path:
-    path = tmp_path / "one-link.json"
-    path.write_bytes(one_link_body())
-    return path
 
 
 @pytest.mark.slow

@@ -14,17 +14,10 @@ from playwright.sync_api import Browser, Page
 import openapi
 from tests.browser.conftest import Origins, opened
 from tests.mock_server.test_documentation import FETCH_201
+from tests.mock_server.test_resolver import IPHONE, PIXEL
 
 pytestmark = pytest.mark.slow
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
-PIXEL = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Mobile Safari/537.36"
-)
 # The documentation's fetch() example, as a frontend on another origin runs it.
 FETCH_EXAMPLE = """async ([mock, links]) => {
     const response = await fetch(mock + '/api/links', {
