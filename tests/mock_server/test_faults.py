@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server import config as config_module
+from mock_server.errors import ConfigError
 from mock_server.faults import FAULTS
 from tests.mock_server.conftest import FULL, LiveMock, link, serve
 
@@ -146,3 +148,34 @@ def test_control_endpoints_get_no_random_fault() -> None:
     with serve(**{"fault-rate": 1, "fault-seed": 1}) as live, live.client() as http:
         for _ in range(5):
             assert http.get("/__mock/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"fault-rate": 1.5}, "fault-rate"),
+        ({"fault-rate": "often"}, "fault-rate"),
+        ({"fault-seed": -1}, "fault-seed"),
+        ({"fault-seed": 1.5}, "fault-seed"),
+        ({"default-country": "Saudi"}, "default-country"),
+        ({"country-headers": "Bad Header"}, "country-headers"),
+        ({"country-headers": []}, "country-headers"),
+    ],
+)
+def test_bad_fault_and_country_settings_name_their_key(options: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_module.build(("test", options))
+    assert raised.value.key == key
+
+
+def test_fault_and_country_settings_are_read_from_the_environment() -> None:
+    env = {
+        "HOKO_MOCK_FAULT_RATE": "0.25",
+        "HOKO_MOCK_FAULT_SEED": "3",
+        "HOKO_MOCK_DEFAULT_COUNTRY": "sa",
+        "HOKO_MOCK_COUNTRY_HEADERS": "X-Country, CF-IPCountry",
+    }
+    config = config_module.build(*config_module.from_env(env))
+    assert (config.fault_rate, config.fault_seed) == (0.25, 3)
+    assert config.default_country == "SA"
+    assert config.country_headers == ("X-Country", "CF-IPCountry")
