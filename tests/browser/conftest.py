@@ -84,7 +84,9 @@ def origins() -> Iterator[Origins]:
         site.server_close()
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: while Playwright's sync API runs, its event loop is the main thread's, and the
+# tests after these that call asyncio.run() need it gone.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """Playwright's driver, steering only the system's Chromium."""
     assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium"
@@ -92,7 +94,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Headless Chromium; Playwright gives it a fresh temporary --user-data-dir."""
     launched = playwright.chromium.launch(
