@@ -23,6 +23,7 @@ from bench.goals import judge
 from bench.load import LoadSettings, choose_generator, describe_generator
 from bench.payloads import API_KEY, BATCH_SIZE, one_link_body
 from bench.report import Outcome, render
+from bench.resolution import ResolutionFigures, measure_resolution, resolution_verdict
 from bench.rounds import Contestant, Figures, RoundPlan, run_rounds
 from bench.servers import running
 from bench.storage import StorageFigures, store_links
@@ -35,6 +36,7 @@ FULL: Final = {
     "warmup": 2.0,
     "stored_links": 1_000_000,
     "contract": True,
+    "resolution": True,
     "targets": TARGET_NAMES,
 }
 QUICK: Final = {
@@ -44,6 +46,7 @@ QUICK: Final = {
     "warmup": 0.0,
     "stored_links": 0,
     "contract": False,
+    "resolution": True,
     "targets": QUICK_TARGETS,
 }
 
@@ -106,6 +109,11 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         help="time a full hoko-contract run against the mock (on)",
     )
     parser.add_argument(
+        "--resolution",
+        action=argparse.BooleanOptionalAction,
+        help="measure short-link resolution and QR rendering on a fresh mock (on)",
+    )
+    parser.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the report to this file"
     )
     options = parser.parse_args(argv)
@@ -159,6 +167,7 @@ def measure(options: argparse.Namespace, scratch: Path) -> Outcome:
     why_not = _why_mock_cannot_run(options.targets, skipped)
     storage = f"not measured: {why_not}" if why_not else _storage(options, scratch)
     contract = f"not available: {why_not}" if why_not else _contract(options, scratch)
+    resolution = f"not measured: {why_not}" if why_not else _resolution(options, plan, scratch)
     header = _header(
         options, describe_generator(generator, load, options.generator == "python"), load_before
     )
@@ -169,7 +178,8 @@ def measure(options: argparse.Namespace, scratch: Path) -> Outcome:
         skipped,
         storage,
         contract,
-        judge(figures, storage, contract),
+        [*judge(figures, storage, contract), resolution_verdict(resolution)],
+        resolution,
     )
 
 
@@ -237,6 +247,18 @@ def _contract(options: argparse.Namespace, scratch: Path) -> ContractRun | str:
             return time_contract_run(server)
     except BenchError as error:
         return f"not available: {error}"
+
+
+def _resolution(
+    options: argparse.Namespace, plan: RoundPlan, scratch: Path
+) -> ResolutionFigures | str:
+    if not options.resolution:
+        return "not measured (--no-resolution)"
+    _note("resolving a short link and rendering QR codes on a fresh mock")
+    try:
+        return measure_resolution(plan.generator, plan.load, options.rounds, scratch)
+    except BenchError as error:
+        return f"not measured: {error}"
 
 
 def _note(text: str) -> None:

@@ -30,6 +30,8 @@ class LoadSettings:
     duration: float = 10.0
     max_requests: int = 2_000_000
     """Bounds the Python generator's count; wrk is bounded by its duration alone."""
+    method: Literal["POST", "GET"] = "POST"
+    """GET sends no body: a short link's resolution."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +120,8 @@ def generator_argv(generator: GeneratorName, url: str, settings: LoadSettings) -
         str(settings.duration),
         "--max-requests",
         str(settings.max_requests),
+        "--method",
+        settings.method,
     )
 
 
@@ -127,6 +131,7 @@ def run_load(generator: GeneratorName, url: str, settings: LoadSettings) -> Load
     env = module_env()
     env["HOKO_BENCH_BODY_FILE"] = str(settings.body_file)
     env["HOKO_BENCH_API_KEY"] = settings.api_key
+    env["HOKO_BENCH_METHOD"] = settings.method
     try:
         completed = subprocess.run(
             argv,

@@ -38,12 +38,18 @@ class Tally:
         return True
 
 
-def build_request(url: str, body: bytes, api_key: str) -> tuple[str, int, bytes]:
-    """Return host, port and the raw bytes of a keep-alive JSON POST to ``url``."""
+def build_request(
+    url: str, body: bytes, api_key: str, method: str = "POST"
+) -> tuple[str, int, bytes]:
+    """Return host, port and the raw bytes of a keep-alive JSON POST (or bare GET) to ``url``."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise ValueError(f"only http://host:port/path URLs are supported, got {url!r}")
     port = parts.port or 80
+    if method == "GET":
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        head = f"GET {target or '/'} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\n\r\n"
+        return parts.hostname, port, head.encode("ascii")
     head = (
         f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\n"
         f"Authorization: Bearer {api_key}\r\nContent-Type: application/json\r\n"
@@ -103,10 +109,16 @@ async def connection_loop(
 
 
 async def generate(
-    url: str, body: bytes, api_key: str, connections: int, duration: float, max_requests: int
+    url: str,
+    body: bytes,
+    api_key: str,
+    connections: int,
+    duration: float,
+    max_requests: int,
+    method: str = "POST",
 ) -> dict[str, float]:
     """Run the load and return the figures of the ``HOKO_BENCH_RESULT`` line."""
-    host, port, request = build_request(url, body, api_key)
+    host, port, request = build_request(url, body, api_key, method)
     tally = Tally(budget=max_requests)
     started = time.perf_counter()
     deadline = time.monotonic() + duration
@@ -134,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=2_000_000)
+    parser.add_argument("--method", choices=("POST", "GET"), default="POST")
     options = parser.parse_args(argv)
     figures = asyncio.run(
         generate(
@@ -143,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             options.connections,
             options.duration,
             options.max_requests,
+            options.method,
         )
     )
     print(RESULT_PREFIX + json.dumps(figures), flush=True)

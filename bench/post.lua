@@ -1,14 +1,17 @@
--- wrk script: POST the same JSON body on every request, then print one machine-readable line.
+-- wrk script: POST the same JSON body on every request (or GET the URL when HOKO_BENCH_METHOD
+-- is GET), then print one machine-readable line.
 -- The body file and the API key come from the environment that `python -m bench` sets.
 local body_file = assert(os.getenv("HOKO_BENCH_BODY_FILE"), "HOKO_BENCH_BODY_FILE is not set")
 local api_key = assert(os.getenv("HOKO_BENCH_API_KEY"), "HOKO_BENCH_API_KEY is not set")
-local file = assert(io.open(body_file, "rb"))
 
-wrk.method = "POST"
-wrk.body = file:read("*a")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. api_key
-file:close()
+if os.getenv("HOKO_BENCH_METHOD") ~= "GET" then
+  local file = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = file:read("*a")
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. api_key
+  file:close()
+end
 
 function done(summary, latency, requests)
   local errors = summary.errors

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from bench.contract import ContractRun
 from bench.goals import Verdict, same_round_ratio
+from bench.resolution import ResolutionFigures, resolution_line
 from bench.rounds import Figures
 from bench.stats import median
 from bench.storage import StorageFigures
@@ -27,13 +28,15 @@ class Outcome:
     storage: StorageFigures | str
     contract: ContractRun | str
     verdicts: Sequence[Verdict]
+    resolution: ResolutionFigures | str = "not measured"
 
 
 def render(outcome: Outcome) -> str:
     """Return the whole report as Markdown text."""
     lines = [outcome.header, "", *figures_table(outcome), "", *p99_table(outcome), ""]
     lines += [f"- Memory: {storage_line(outcome.storage)}"]
-    lines += [f"- hoko-contract: {contract_line(outcome.contract)}", ""]
+    lines += [f"- hoko-contract: {contract_line(outcome.contract)}"]
+    lines += [f"- Short links: {resolution_line(outcome.resolution)}", ""]
     lines += ["| goal | measured | verdict |", "| --- | ---: | --- |"]
     lines += [f"| {v.goal} | {v.measured} | {v.label} |" for v in outcome.verdicts]
     failures = [entry for entry in outcome.figures.values() if entry.failure]

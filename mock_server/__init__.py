@@ -7,6 +7,7 @@ Exception hierarchy::
      +-- RejectedRequestError         a request gets a documented error status (401, 403, 429, 400)
           +-- UnknownPreferenceError  the Prefer header names no documented status or example
      +-- HeadTooLargeError            a request's line and headers pass 16 KiB: answered 400
+     +-- QrParameterError             a /qrcode parameter is missing or out of range: answered 400
 """
 
 from mock_server.errors import ConfigError, MockError, RejectedRequestError

@@ -24,7 +24,10 @@ from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
 from mock_server.cors import Cors
+from mock_server.faults import FaultMiddleware
 from mock_server.journal import JournalMiddleware
+from mock_server.qr_codes import QrCodes
+from mock_server.resolver import Resolver
 from mock_server.responses import ErrorBodies
 from mock_server.store import LinkStore, MemoryStore
 
@@ -81,15 +84,20 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return errors.response(500)
 
+    routes = [
+        Route(openapi.LINKS_PATH, links),
+        *control.routes(),
+        *reference.routes(config),
+        *QrCodes(errors).routes(),
+    ]
+    short_links = Resolver(config, store, errors, routes)
     app = Starlette(
-        routes=[
-            Route(openapi.LINKS_PATH, links),
-            *control.routes(),
-            *reference.routes(),
-        ],
+        # The short-link catch-all comes last and never takes a path the others own.
+        routes=[*routes, *short_links.routes()],
         middleware=[
             Middleware(Cors, patterns=config.cors_origins, errors=errors),
             Middleware(JournalMiddleware, store=store),
+            Middleware(FaultMiddleware, rate=config.fault_rate, seed=config.fault_seed),
         ],
         exception_handlers={404: not_found, 405: not_found, Exception: server_error},
         lifespan=_lifespan(store),

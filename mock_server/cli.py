@@ -35,6 +35,14 @@ OPTIONS: Final = {
     ),
     "--workers": ("workers", "worker processes; more than 1 needs --state (default 1)"),
     "--admin-token": ("admin-token", "require this token in X-Mock-Admin-Token on /__mock/"),
+    "--country-headers": (
+        "country-headers",
+        "headers giving a short-link visitor's country, first wins "
+        "(default CF-IPCountry,X-Vercel-IP-Country)",
+    ),
+    "--default-country": ("default-country", "country of visitors no header names (default none)"),
+    "--fault-rate": ("fault-rate", "share of requests, 0 to 1, given a random fault (default 0)"),
+    "--fault-seed": ("fault-seed", "seed of the random faults, for a repeatable run"),
 }
 
 

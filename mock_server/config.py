@@ -19,6 +19,7 @@ DEFAULT_COLLECTIONS: Final = (
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:*", "http://127.0.0.1:*")
 SCOPE_WRITE: Final = "linksWrite"
 ENV_PREFIX: Final = "HOKO_MOCK_"
+DEFAULT_COUNTRY_HEADERS: Final = ("CF-IPCountry", "X-Vercel-IP-Country")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,12 @@ class MockConfig:
     admin_token: str | None = None
     max_body_bytes: int | None = None
     journal_size: int = 1000
+    # Resolving short links: where a visitor's country is read from, and the fallback.
+    country_headers: tuple[str, ...] = DEFAULT_COUNTRY_HEADERS
+    default_country: str | None = None
+    # Random transport faults: the share of requests that get one, and the seed of the draw.
+    fault_rate: float = 0.0
+    fault_seed: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -74,6 +81,10 @@ class MockConfig:
             "state": self.state,
             "workers": self.workers,
             "adminTokenRequired": self.admin_token is not None,
+            "countryHeaders": list(self.country_headers),
+            "defaultCountry": self.default_country,
+            "faultRate": self.fault_rate,
+            "faultSeed": self.fault_seed,
         }
 
 
@@ -147,11 +158,15 @@ def _short_url_base(key: str, value: Any) -> str:
     return text
 
 
-def _origins(key: str, value: Any) -> tuple[str, ...]:
+def _texts(key: str, value: Any, what: str) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
-        raise ConfigError(key, f"must be a list of origins, got {value!r}")
-    origins = tuple(_text(key, item) for item in items)
+        raise ConfigError(key, f"must be a list of {what}, got {value!r}")
+    return tuple(_text(key, item) for item in items)
+
+
+def _origins(key: str, value: Any) -> tuple[str, ...]:
+    origins = _texts(key, value, "origins")
     for origin in origins:
         if origin != "*" and not re.fullmatch(
             r"https?://[A-Za-z0-9.*-]+(:([0-9]{1,5}|\*))?", origin
@@ -160,6 +175,35 @@ def _origins(key: str, value: Any) -> tuple[str, ...]:
                 key, f"{origin!r} is not an origin like http://localhost:5173, http://localhost:*"
             )
     return origins
+
+
+def _country(key: str, value: Any) -> str:
+    text = _text(key, value).upper()
+    if not re.fullmatch(r"[A-Z]{2}", text):
+        raise ConfigError(key, f"must be a 2-letter country code such as SA, got {value!r}")
+    return text
+
+
+def _header_names(key: str, value: Any) -> tuple[str, ...]:
+    names = _texts(key, value, "header names")
+    for name in names:
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+            raise ConfigError(key, f"{name!r} is not an HTTP header name")
+    return names
+
+
+def _share(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if not 0 <= number <= 1:
+        raise ConfigError(key, f"must be a number from 0 to 1, got {value!r}")
+    return number
+
+
+def _seed(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if number != int(number) or number < 0:
+        raise ConfigError(key, f"must be a whole number of at least 0, got {value!r}")
+    return int(number)
 
 
 SCALARS: Final[dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
@@ -175,6 +219,10 @@ SCALARS: Final[dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
     "admin-token": ("admin_token", _text),
     "max-body-bytes": ("max_body_bytes", _positive_int),
     "journal-size": ("journal_size", _positive_int),
+    "country-headers": ("country_headers", _header_names),
+    "default-country": ("default_country", _country),
+    "fault-rate": ("fault_rate", _share),
+    "fault-seed": ("fault_seed", _seed),
 }
 TABLES: Final = ("plans", "keys", "collections")
 

@@ -84,3 +84,8 @@ def _preferences(header: str) -> list[tuple[str, str]]:
         if name:
             pairs.append((name.strip().lower(), value.strip().strip('"')))
     return pairs
+
+
+def preference(header: str, name: str) -> str | None:
+    """Return the value the Prefer ``header`` gives preference ``name``, if it names it."""
+    return dict(_preferences(header)).get(name)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
-from typing import Final
+from typing import Any, Final, Protocol, cast
 
 import httptools
 import orjson
+from starlette.types import Receive
+from uvicorn.protocols.http import h11_impl, httptools_impl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -34,8 +36,18 @@ UPSTREAM_SOURCES: Final = {
     "H11Protocol.data_received": "e03b145518ca44aa",
     "H11Protocol.handle_events": "e63a9d1492e3efe7",
     "H11Protocol.send_400_response": "56937b748fc59d92",
+    # connection_transport: the app's ``receive`` is a bound method of a cycle holding it.
+    "HttpToolsCycle.__init__": "4d2f220910c33c12",
+    "HttpToolsCycle.receive": "8124ae006be71184",
+    "H11Cycle.__init__": "d245415af679f8ad",
+    "H11Cycle.receive": "2d138e9944fff369",
 }
-UPSTREAM_CLASSES: Final = {"HttpToolsProtocol": HttpToolsProtocol, "H11Protocol": H11Protocol}
+UPSTREAM_CLASSES: Final = {
+    "HttpToolsProtocol": HttpToolsProtocol,
+    "H11Protocol": H11Protocol,
+    "HttpToolsCycle": httptools_impl.RequestResponseCycle,
+    "H11Cycle": h11_impl.RequestResponseCycle,
+}
 
 
 def upstream_changes() -> list[str]:
@@ -136,3 +148,29 @@ class HttpProtocol(HttpToolsProtocol):
         self.transport.set_protocol(h11_protocol)
         h11_protocol.connection_made(self.transport)
         h11_protocol.data_received(data)
+
+
+class Connection(Protocol):
+    """What the faults need of a connection's transport (asyncio's and uvloop's both have it)."""
+
+    def abort(self) -> None:
+        """Close at once, dropping anything unsent."""
+
+    def close(self) -> None:
+        """Close once what was written is sent."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Return a detail of the transport, such as its ``socket``."""
+
+
+def connection_transport(receive: Receive) -> Connection | None:
+    """Return the transport of the request's connection, if the server exposes it."""
+    # ASGI has no way to abort a connection. uvicorn hands the app its request cycle's bound
+    # ``receive``, and the cycle holds the transport; no middleware of the mock wraps receive.
+    # uvloop's transports are no asyncio.Transport subclass, so they are recognised by duck type.
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if all(
+        callable(getattr(transport, name, None)) for name in ("abort", "close", "get_extra_info")
+    ):
+        return cast(Connection, transport)
+    return None

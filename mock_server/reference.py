@@ -1,24 +1,33 @@
-"""The contract as served: ``/openapi.yaml``, ``/openapi.json`` and an offline ``/docs`` page."""
+"""The contract as served: ``/openapi.yaml``, ``/openapi.json`` and an interactive ``/docs``."""
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 import openapi
+from mock_server.config import SCOPE_WRITE, MockConfig
+
+# Swagger UI's dist files, shipped in the package so /docs works offline (see its LICENSE).
+ASSETS_DIR: Final = Path(__file__).parent / "static" / "swagger-ui"
+ASSETS_PATH: Final = "/docs/assets"
 
 STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code,pre{font:13px/1.4 ui-monospace,monospace;background:#f4f4f4}
-pre{padding:.75rem;overflow:auto;white-space:pre-wrap}
-table{border-collapse:collapse;width:100%}
-td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}
-h2{border-bottom:1px solid #ddd}
+body{margin:0}
+.plain{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+.plain{color:#222}
+.plain code,.plain pre{font:13px/1.4 ui-monospace,monospace;background:#f4f4f4}
+.plain pre{padding:.75rem;overflow:auto;white-space:pre-wrap}
+.plain table{border-collapse:collapse;width:100%}
+.plain td,.plain th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}
+.plain h2{border-bottom:1px solid #ddd}
 """
 
 
@@ -37,8 +46,8 @@ def _description(schema: dict[str, Any]) -> str:
     return ""
 
 
-def render_docs() -> str:
-    """Render the spec as one self-contained HTML page, with no external asset."""
+def render_reference() -> str:
+    """Render the spec as plain HTML: fields, examples and responses, for readers without JS."""
     spec = openapi.load_spec()
     operation = openapi.operation()
     fields = openapi.schema_at("#/components/schemas/LinkFields")["properties"]
@@ -61,10 +70,7 @@ def render_docs() -> str:
         )
         for status in openapi.STATUS_CODES
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(spec["info"]["title"])}</title>
-<style>{STYLE}</style></head><body>
-<h1>{esc(spec["info"]["title"])}</h1>
+    return f"""<h1>{esc(spec["info"]["title"])}</h1>
 <p>Machine-readable: <a href="/openapi.yaml">/openapi.yaml</a>,
 <a href="/openapi.json">/openapi.json</a>.</p>
 <pre>{esc(spec["info"]["description"])}</pre>
@@ -73,15 +79,59 @@ def render_docs() -> str:
 <h3>Link fields</h3>
 <table><tr><th>Field</th><th>Type</th><th>Required</th><th>Description</th></tr>{rows}</table>
 <h3>Request examples</h3>{examples}
-<h2>Responses</h2>{responses}
+<h2>Responses</h2>{responses}"""
+
+
+def render_docs(dev_key: str | None) -> str:
+    """Render ``/docs``: Swagger UI from the package's own assets, trying requests on this mock."""
+    spec = openapi.load_spec()
+    # Swagger UI gets a copy of the spec listing this mock first among its servers, and the
+    # dev key already entered; the spec itself is served unchanged at /openapi.json.
+    # Inside <script> nothing is unescaped, so only "<" (as in "</script>") is made harmless.
+    settings = json.dumps({"specUrl": "/openapi.json", "devKey": dev_key}).replace("<", "\\u003c")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{html.escape(spec["info"]["title"])}</title>
+<link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
+<style>{STYLE}</style></head><body>
+<main id="swagger-ui" aria-label="Interactive API reference"></main>
+<noscript><div class="plain">{render_reference()}</div></noscript>
+<script src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script id="docs-settings" type="application/json">{settings}</script>
+<script>
+(async () => {{
+  const settings = JSON.parse(document.getElementById("docs-settings").textContent);
+  const spec = await (await fetch(settings.specUrl)).json();
+  spec.servers = [{{url: window.location.origin, description: "This hoko-mock"}},
+                  ...(spec.servers || [])];
+  const schemes = Object.keys((spec.components || {{}}).securitySchemes || {{}});
+  const ui = SwaggerUIBundle({{
+    spec, dom_id: "#swagger-ui", deepLinking: true, tryItOutEnabled: true,
+    validatorUrl: null, displayRequestDuration: true, persistAuthorization: false,
+    onComplete: () => {{
+      if (settings.devKey && schemes.length) ui.preauthorizeApiKey(schemes[0], settings.devKey);
+    }},
+  }});
+  window.ui = ui;
+}})();
+</script>
 </body></html>"""
 
 
-def routes() -> list[Route]:
+def dev_key(config: MockConfig) -> str | None:
+    """Return the first configured key allowed to create links, for "try it" to use."""
+    for key in config.keys:
+        if SCOPE_WRITE in key.scopes:
+            return key.secret
+    return None
+
+
+def routes(config: MockConfig) -> list[BaseRoute]:
     """Return the routes serving the contract, each body rendered once."""
     yaml_body = openapi.spec_text().encode("utf-8")
     json_body = openapi.spec_json()
-    docs_body = render_docs().encode("utf-8")
+    docs_body = render_docs(dev_key(config)).encode("utf-8")
 
     def serve(body: bytes, media_type: str) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -93,4 +143,5 @@ def routes() -> list[Route]:
         Route("/openapi.yaml", serve(yaml_body, "application/yaml"), methods=["GET"]),
         Route("/openapi.json", serve(json_body, "application/json"), methods=["GET"]),
         Route("/docs", serve(docs_body, "text/html; charset=utf-8"), methods=["GET"]),
+        Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="docs-assets"),
     ]

@@ -9,7 +9,7 @@ import pytest
 
 import openapi
 from bench.load import LoadSettings, choose_generator, parse_result, run_load
-from bench.payloads import API_KEY, one_link_body
+from bench.payloads import API_KEY
 from bench.servers import RunningServer
 
 RESULT_LINE = (
@@ -33,13 +33,6 @@ def test_parse_result_without_a_result_line_says_so() -> None:
 
 def test_python_is_chosen_when_asked_for() -> None:
     assert choose_generator("python") == "python"
-
-
-@pytest.fixture
-def body_file(tmp_path: Path) -> Path:
-    path = tmp_path / "one-link.json"
-    path.write_bytes(one_link_body())
-    return path
 
 
 @pytest.mark.slow

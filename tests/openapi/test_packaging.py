@@ -49,6 +49,16 @@ def test_wheel_holds_the_spec_unchanged(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+def test_wheel_ships_the_docs_assets_so_docs_work_offline(wheel: Path) -> None:
+    from mock_server.reference import ASSETS_DIR
+
+    with zipfile.ZipFile(wheel) as archive:
+        for asset in ASSETS_DIR.iterdir():
+            shipped = archive.read(f"mock_server/static/swagger-ui/{asset.name}")
+            assert shipped == asset.read_bytes(), asset.name
+
+
+@pytest.mark.slow
 def test_loader_finds_the_spec_in_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
