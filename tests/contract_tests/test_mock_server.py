@@ -50,19 +50,16 @@ def mock_url() -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_suite_passes_the_mock_in_under_two_minutes(mock_url: str) -> None:
-    """Every behaviour passes against hoko-mock, the 429 included, within two minutes."""
-    started = time.monotonic()
+def test_suite_passes_the_mock_within_a_minute(mock_url: str) -> None:
+    """Every behaviour passes against hoko-mock, the 429 included; the subprocess bound is 60 s."""
     result = hoko_contract(
         "--base-url", mock_url, "--api-key", "hoko_test_full",
         "--no-scope-key", "hoko_test_noscope",
         "--collection-id", "550e8400-e29b-41d4-a716-446655440000", "--seed", "4",
-        "--max-examples", "10", "--max-time", "110", "--quiet",
-        timeout=130,
+        "--max-examples", "10", "--max-time", "55", "--quiet",
+        timeout=60,
     )  # fmt: skip
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "PASS rate-limit.429" in result.stdout
     assert "N/O " not in result.stdout
     assert "FAIL" not in result.stdout
-    assert elapsed < 120
