@@ -8,6 +8,7 @@ from typing import Any
 import hypothesis
 from hypothesis import strategies as st
 
+from contract_tests.behaviours import checks
 from contract_tests.context import RunContext
 from contract_tests.creation import COUNTRIES
 from contract_tests.fuzzing import derived_seed
@@ -59,7 +60,7 @@ SPOILERS: tuple[dict[str, Any], ...] = (
 
 def settle(ctx: RunContext, drawn: dict[str, Any]) -> dict[str, Any]:
     """Turn a drawn item into a link of this run: the collection, a fresh externalId if drawn."""
-    item = {key: value for key, value in drawn.items() if key != "withExternalId"}
+    item = ctx.unlocked({key: value for key, value in drawn.items() if key != "withExternalId"})
     item["collectionId"] = ctx.settings.collection_id
     if drawn["withExternalId"]:
         item["externalId"] = ctx.fresh("hy")
@@ -76,6 +77,11 @@ def _settings(ctx: RunContext, examples: int) -> hypothesis.settings:
     )
 
 
+@checks(
+    "properties.created",
+    "generated batches are created: count, order, echo, derivation, uniqueness",
+    "Status Codes > 201; decisions 4, 5",
+)
 def check_created(ctx: RunContext) -> None:
     """Any valid batch is created: count, order, echoes, derivation and uniqueness hold."""
 
@@ -90,6 +96,11 @@ def check_created(ctx: RunContext) -> None:
     created()
 
 
+@checks(
+    "properties.rejected",
+    "generated batches with one bad item are rejected whole, externalIds left free",
+    "Status Codes > 400; decisions 2, 4",
+)
 def check_rejected(ctx: RunContext) -> None:
     """A valid batch spoiled by one bad item is rejected whole and leaves its externalIds free."""
 

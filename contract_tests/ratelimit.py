@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contract_tests.behaviours import Finding
+from contract_tests.behaviours import Finding, checks, declare
 from contract_tests.context import RunContext
 from contract_tests.transport import Exchange, Sent
 
@@ -10,6 +10,25 @@ from contract_tests.transport import Exchange, Sent
 CHEAP_BODY = b"[]"
 
 
+declare(
+    "rate-limit.headers",
+    "X-RateLimit-* headers, where sent, are non-negative integers",
+    "Status Codes > 429; decision 7",
+)
+
+declare(
+    "strict.rate-headers-everywhere",
+    "X-RateLimit-* on every authenticated response, Retry-After on 429",
+    "decision 7 (free)",
+    strict_only=True,
+)
+
+
+@checks(
+    "rate-limit.429",
+    "429 with retryAfter and X-RateLimit-* headers when the limit is reached",
+    "Status Codes > 429; decision 7",
+)
 def check_rate_limit(ctx: RunContext) -> None:
     """Send cheap requests until a 429 (validated) or the probe's bound; any other status fails."""
     with ctx.checking("rate-limit.429"):

@@ -63,3 +63,19 @@ def test_suite_passes_the_mock_within_a_minute(mock_url: str) -> None:
     assert "PASS rate-limit.429" in result.stdout
     assert "N/O " not in result.stdout
     assert "FAIL" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_basic_plan_run_passes_the_mock(mock_url: str) -> None:
+    """The basic key, told its plan has no feature and 5 links a request, passes: gates hold."""
+    result = hoko_contract(
+        "--base-url", mock_url, "--api-key", "hoko_test_basic",
+        "--no-scope-key", "hoko_test_noscope",
+        "--collection-id", "550e8400-e29b-41d4-a716-446655440000", "--seed", "5",
+        "--max-examples", "10", "--max-time", "55", "--quiet",
+        "--plan-features", "", "--max-batch", "5",
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "PASS plan.gated-fields" in result.stdout
+    assert "FAIL" not in result.stdout
