@@ -12,6 +12,7 @@ from contract_tests import (
     creation,
     fuzzing,
     matrix,
+    probes,
     properties,
     ratelimit,
     rejection,
@@ -52,6 +53,7 @@ def checks_for(settings: RunSettings) -> list[Check]:
         *rejection.CHECKS,
         *batches.CHECKS,
         *matrix.CHECKS,
+        *probes.CHECKS,
         *properties.CHECKS,
         *fuzzing.CHECKS_TO_RUN,
     ]

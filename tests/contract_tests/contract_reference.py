@@ -11,10 +11,11 @@ import math
 import re
 import threading
 import time
+import unicodedata
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -51,6 +52,7 @@ class Workspace:
 
     external_ids: set[str] = field(default_factory=set)
     short_ids: set[str] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
     windows: dict[str, tuple[float, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
@@ -95,6 +97,8 @@ class ReferenceServer:
         if self.broken("body-before-auth") and not self.body_ok(body):
             return error(400)
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if self.broken("limit-before-auth") and self.any_window_full():
+            return error(429, {"retryAfter": 1}, {"Retry-After": "1"})
         if "authorization" not in request.headers and self.broken("no-auth-500"):
             return PlainTextResponse("Internal Server Error", 500)
         known = key in (FULL_KEY, NO_SCOPE_KEY, BASIC_KEY)
@@ -110,9 +114,25 @@ class ReferenceServer:
         if limited is not None:
             return limited
         response = self.create(body, key)
+        if response.status_code == 400 and self.broken("400-not-counted"):
+            self.uncount(key)
+        if self.broken("counted-per-link") and response.status_code == 201:
+            self.uncount(key, -(len(json.loads(response.body)) - 1))
+        if self.broken("rate-headers-float"):
+            headers["X-RateLimit-Reset"] += ".5"
         if "rate-headers-only-on-429" not in self.options.free:
             response.headers.update(headers)
         return response
+
+    def any_window_full(self) -> bool:
+        """Tell whether some key has spent its window (for the fault that limits before auth)."""
+        return any(used >= self.options.rate_limit for _, used in self.state.windows.values())
+
+    def uncount(self, key: str, requests: int = 1) -> None:
+        """Give ``requests`` back to the key's window (negative: take more)."""
+        with self.state.lock:
+            start, used = self.state.windows[key]
+            self.state.windows[key] = (start, used - requests)
 
     def count_request(self, key: str) -> tuple[Response | None, dict[str, str]]:
         """Count one request in the key's fixed window; return a 429 when the window is full."""
@@ -170,9 +190,14 @@ class ReferenceServer:
             return error(400, {"details": problem} if "extra-fields" in self.options.free else None)
         with self.state.lock:
             if not self.broken("duplicate-external-id-across") and any(
-                item.get("externalId") in self.state.external_ids for item in items
+                self.identity(item.get("externalId")) in self.state.external_ids for item in items
             ):
                 return error(400)
+            if (
+                self.broken("url-unique") and any(item["url"] in self.state.urls for item in items)
+            ) or (self.broken("url-unique") and len({i["url"] for i in items}) < len(items)):
+                return error(400)
+            self.state.urls.update(item["url"] for item in items)
             self.reserve(items)
             links = [self.link(item) for item in items]
         if self.broken("order-reversed"):
@@ -182,8 +207,20 @@ class ReferenceServer:
     def reserve(self, items: list[dict[str, Any]]) -> None:
         """Take the externalIds of ``items``."""
         self.state.external_ids.update(
-            item["externalId"] for item in items if isinstance(item.get("externalId"), str)
+            self.identity(item["externalId"])
+            for item in items
+            if isinstance(item.get("externalId"), str)
         )
+
+    def identity(self, external_id: Any) -> Any:
+        """Return the key an externalId is stored under (folded when a fault says so)."""
+        if not isinstance(external_id, str):
+            return external_id
+        if self.broken("external-id-case-folded"):
+            return external_id.casefold()
+        if self.broken("external-id-normalized"):
+            return unicodedata.normalize("NFC", external_id)
+        return external_id
 
     def invalid(self, items: list[Any], key: str) -> str | None:
         """Return why the batch is a 400, or None when every rule holds."""
@@ -203,7 +240,7 @@ class ReferenceServer:
             problem = self.invalid_item(item, key)
             if problem is not None:
                 return f"item {index}: {problem}"
-        external = [item["externalId"] for item in items if "externalId" in item]
+        external = [self.identity(item["externalId"]) for item in items if "externalId" in item]
         if len(set(external)) != len(external) and not self.broken("duplicate-external-id-within"):
             return "externalId repeated"
         return None
@@ -227,6 +264,10 @@ class ReferenceServer:
             utm = item.get("utm")
             if isinstance(utm, dict):
                 item = {**item, "utm": {k: v for k, v in utm.items() if k in UTM_KEYS}}
+        item = self.loosened(item)
+        refused = self.refused(item)
+        if refused is not None:
+            return refused
         error_found = next(iter(self.validator.iter_errors([item])), None)
         if error_found is not None:
             return error_found.message
@@ -244,8 +285,59 @@ class ReferenceServer:
             "any-collection"
         ):
             return "unknown collection"
-        if key == BASIC_KEY and any(name in item for name in PLAN_FIELDS):
+        gated = [name for name in PLAN_FIELDS if name in item]
+        if self.broken("plan-gates-ignored"):
+            gated = []
+        if self.broken("cloaked-ungated"):
+            gated = [name for name in gated if name != "cloaked"]
+        if key == BASIC_KEY and gated:
             return "plan feature"
+        return None
+
+    def loosened(self, item: Any) -> Any:
+        """Return ``item`` as a server that checks less than the contract sees it."""
+        if not isinstance(item, dict):
+            return item
+        sample = "https://example.com/checked"
+        unchecked = {
+            "image-unchecked": ("image",),
+            "device-urls-unchecked": ("ios", "android"),
+        }
+        for fault, names in unchecked.items():
+            if self.broken(fault):
+                item = {k: sample if k in names else v for k, v in item.items()}
+        if self.broken("geo-values-unchecked") and isinstance(item.get("geo"), dict):
+            item = {**item, "geo": dict.fromkeys(item["geo"], sample)}
+        if self.broken("utm-null-accepted") and isinstance(item.get("utm"), dict):
+            item = {**item, "utm": {k: v for k, v in item["utm"].items() if v is not None}}
+        if self.broken("cloaked-coerced") and item.get("cloaked") in ("true", "false"):
+            item = {**item, "cloaked": item["cloaked"] == "true"}
+        return item
+
+    def refused(self, item: Any) -> str | None:
+        """Return why a server stricter than the contract refuses a valid ``item``."""
+        if not isinstance(item, dict):
+            return None
+        urls = [v for k, v in item.items() if k in URL_FIELD_NAMES and isinstance(v, str)]
+        if isinstance(item.get("geo"), dict):
+            urls += [v for v in item["geo"].values() if isinstance(v, str)]
+        stricter = {
+            "rejects-url-port": any(re.match(r"https?://[^/]*:\d", url) for url in urls),
+            "rejects-ipv4-host": any(re.match(r"https?://[\d.]+(/|$)", url) for url in urls),
+            "rejects-percent-escapes": any("%" in url for url in urls),
+            "rejects-offset-date": "+" in str(item.get("expiresAt", "")),
+            "rejects-fraction-seconds": "." in str(item.get("expiresAt", "")),
+            "uuid-lowercase-only": any(
+                isinstance(item.get(k), str) and item[k] != item[k].lower()
+                for k in ("collectionId", "partnerId")
+            ),
+            "description-limit-1000": len(str(item.get("description", ""))) > 1000,
+            "geo-limit-10": isinstance(item.get("geo"), dict) and len(item["geo"]) > 10,
+            "title-required": "title" not in item,
+        }
+        for fault, refuses in stricter.items():
+            if self.broken(fault) and refuses:
+                return fault
         return None
 
     def known_fields(self) -> set[str]:
@@ -265,6 +357,17 @@ class ReferenceServer:
         echoed = {name: value for name, value in item.items() if name in self.known_fields()}
         if "omit-optional-echoes" in self.options.free:
             echoed = {"url": item["url"]}
+        if self.broken("date-echo-utc") and "expiresAt" in echoed:
+            moment = datetime.fromisoformat(echoed["expiresAt"].replace("Z", "+00:00"))
+            echoed["expiresAt"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.broken("url-echo-normalized"):
+            echoed["url"] = (
+                urllib.parse.urlsplit(echoed["url"])
+                ._replace(netloc=urllib.parse.urlsplit(echoed["url"]).netloc.lower())
+                .geturl()
+            )
+        if self.broken("empty-echo-null"):
+            echoed = {k: None if v == "" else v for k, v in echoed.items()}
         if self.broken("echo-trimmed"):
             echoed = {k: v.strip() if isinstance(v, str) else v for k, v in echoed.items()}
         link = {
@@ -302,6 +405,7 @@ class ReferenceServer:
         return str(uuid.uuid4())
 
 
+URL_FIELD_NAMES = ("url", "image", "expiredUrl", "ios", "android")
 UTM_KEYS = frozenset(openapi.schema_at("#/components/schemas/Utm")["properties"])
 LOOSE_HTTP_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*\Z")
 
