@@ -121,9 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANNOT_RUN
     if not settings.quiet and sys.stderr.isatty():
         sys.stderr.write("\n")
-    print(report.render(result.verdict, result.counters, settings.seed, settings.run_tag))
+    print(
+        report.render(
+            result.verdict, result.counters, settings.seed, settings.run_tag, result.coverage
+        )
+    )
     if settings.junit_xml:
-        report.write_junit(result.verdict, result.counters, settings.junit_xml)
+        report.write_junit(result.verdict, result.counters, settings.junit_xml, result.coverage)
     if result.stopped is not None:
         print(f"hoko-contract: error: {result.stopped}", file=sys.stderr)
     return result.exit_code
