@@ -15,9 +15,9 @@ import requests
 import openapi
 from contract_tests.behaviours import Finding, declare
 from contract_tests.context import RunContext
-from contract_tests.creation import COUNTRIES
 from contract_tests.errors import RunStoppedError, ServerUnreachableError
 from contract_tests.expectations import FREE_BOUNDS, FUTURE, is_future, link_fields
+from contract_tests.rules import COUNTRY_CODES, fields_of_kind
 from contract_tests.schemathesis_adapter import Answer, GeneratedCase, Operation
 from contract_tests.transport import Exchange, Received, Sent
 
@@ -145,13 +145,12 @@ PLAIN_DATE_TIME = re.compile(
 PLAIN_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 )
-URL_FIELDS = ("url", "image", "expiredUrl", "ios", "android")
 
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     """Return ``item`` with its odd-but-valid URLs, date-time and partnerId made plain."""
     made = dict(item)
-    for name in URL_FIELDS:
+    for name in fields_of_kind("url"):
         if isinstance(made.get(name), str) and not PLAIN_URL.match(made[name]):
             made[name] = f"https://example.com/{name}"
     if isinstance(made.get("geo"), dict):
@@ -220,7 +219,8 @@ class SchemathesisRun:
             ready = plain(ready)
         if isinstance(ready.get("geo"), dict):
             ready["geo"] = {
-                COUNTRIES[i % len(COUNTRIES)]: url for i, url in enumerate(ready["geo"].values())
+                COUNTRY_CODES[i % len(COUNTRY_CODES)]: url
+                for i, url in enumerate(ready["geo"].values())
             }
         return {key: value for key, value in ready.items() if key not in self.ctx.locked_fields}
 

@@ -8,7 +8,7 @@ from contract_tests import expectations
 from contract_tests.behaviours import checks, declare
 from contract_tests.context import RunContext
 from contract_tests.coverage import CellOutcome
-from contract_tests.rules import Cell, cells, plan_features
+from contract_tests.rules import COLLECTION_FIELD, Cell, cells, plan_features
 
 REJECTED = "matrix.rejected"
 ACCEPTED = "matrix.accepted"
@@ -19,8 +19,6 @@ declare(
     "gated fields follow --plan-features: created inside the plan, a 400 storing nothing outside",
     "Request Body; decisions 2, 16",
 )
-# The field that names an existing collection: its valid edges are the configured collection's id.
-COLLECTION_FIELD = "collectionId"
 
 
 def item_for(ctx: RunContext, cell: Cell) -> dict[str, Any]:
@@ -28,7 +26,7 @@ def item_for(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     item = ctx.link(externalId=ctx.fresh("mx"))
     if cell.omit:
         del item[cell.field]
-    elif cell.field == COLLECTION_FIELD and not cell.reject:
+    elif cell.field == COLLECTION_FIELD and not cell.reject:  # the collection must exist
         upper = cell.value == cell.value.upper()
         collection = ctx.settings.collection_id
         item[cell.field] = collection.upper() if upper else collection.lower()

@@ -64,9 +64,13 @@ def remaining(exchange: Exchange) -> tuple[int, str] | None:
     "Status Codes > 429; decisions 1, 7",
 )
 def check_remaining_counts(ctx: RunContext) -> None:
-    """Consecutive answers of one window show Remaining falling by one, whatever the status."""
+    """Consecutive answers of one window show Remaining falling by one, whatever the status.
+
+    One request counts once however many links it carries: the limit counts requests.
+    """
     with ctx.checking("rate-limit.remaining-counts"):
-        full = [[ctx.link()], [], [{"url": "invalid-url"}], [ctx.link()], "not a list"]
+        several = [ctx.link() for _ in range(min(3, ctx.settings.max_batch))]
+        full = [[ctx.link()], several, [], [{"url": "invalid-url"}], [ctx.link()], "not a list"]
         sequences = {
             "the linksWrite key": [ctx.post(body) for body in full],
             "the key without linksWrite": [
@@ -74,6 +78,10 @@ def check_remaining_counts(ctx: RunContext) -> None:
                 for _ in range(3)
             ],
         }
+        ctx.verdict.note(
+            "rate-limit.remaining-counts",
+            "no two answers of one window carried X-RateLimit-Remaining (free, decision 7)",
+        )
         for key, exchanges in sequences.items():
             for before, after in itertools.pairwise(exchanges):
                 first, second = remaining(before), remaining(after)

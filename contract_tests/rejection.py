@@ -7,6 +7,7 @@ from typing import Any
 
 from contract_tests.behaviours import checks
 from contract_tests.context import RunContext
+from contract_tests.rules import fields_of_kind
 
 DOCUMENTED_400 = [{"url": "invalid-url"}]  # the request of the documentation's 400 example
 BAD_URLS = (
@@ -20,7 +21,6 @@ BAD_URLS = (
     "https://example.com/\u0007bell",
     "//example.com/no-scheme",
 )
-URL_FIELDS = ("image", "expiredUrl", "ios", "android")
 WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("collectionId", "not-a-uuid"),
     ("collectionId", 42),
@@ -73,7 +73,7 @@ def check_urls(ctx: RunContext) -> None:
         for bad in BAD_URLS:
             exchange = ctx.post([ctx.link(url=bad)])
             ctx.expect_error("invalid.url", exchange, 400, f"url {bad!r} is not an http(s) URL")
-        for field in URL_FIELDS:
+        for field in fields_of_kind("url"):
             exchange = ctx.post([ctx.link(**{field: "invalid-url"})])
             ctx.expect_error("invalid.url", exchange, 400, f"{field} is not an http(s) URL")
 

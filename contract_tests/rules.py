@@ -20,6 +20,9 @@ LINK_FIELDS = "#/components/schemas/LinkFields"
 LINK_INPUT = "#/components/schemas/LinkInput"
 URL_SCHEMA = "#/components/schemas/HttpUrl"
 PLAN_FEATURE = "x-plan-feature"
+# The two fields whose rules go beyond their schema: the collection must exist, the id be unused.
+COLLECTION_FIELD = "collectionId"
+EXTERNAL_ID_FIELD = "externalId"
 
 # Decision 10's URL faults that every conforming server refuses.
 URL_FAULTS = {
@@ -127,6 +130,38 @@ def is_url(schema: Mapping[str, Any]) -> bool:
     return bool(schema.get("pattern") == openapi.schema_at(URL_SCHEMA)["pattern"])
 
 
+def kind_of(schema: Mapping[str, Any]) -> str:
+    """Return what a field holds: url, uuid, date-time, text, boolean, map (geo) or record (utm)."""
+    if is_url(schema):
+        return "url"
+    if schema.get("format") in ("uuid", "date-time"):
+        return str(schema["format"])
+    if schema.get("type") == "object":
+        return "map" if "propertyNames" in schema else "record"
+    return "text" if schema.get("type") == "string" else str(schema.get("type"))
+
+
+def fields_of_kind(kind: str) -> tuple[str, ...]:
+    """Return the link fields that hold ``kind``, in the spec's order."""
+    return tuple(name for name, schema in link_field_schemas().items() if kind_of(schema) == kind)
+
+
+def record_keys(field: str) -> tuple[str, ...]:
+    """Return the keys an object field (utm) documents."""
+    return tuple(link_field_schemas()[field].get("properties", {}))
+
+
+def length_bound(schema: Mapping[str, Any]) -> int | None:
+    """Return a schema's maxLength or maxProperties (decision 9), if it has one."""
+    bound = schema.get("maxLength", schema.get("maxProperties"))
+    return bound if isinstance(bound, int) else None
+
+
+def padded_url(base: str, length: int) -> str:
+    """Return ``base`` with a query padded to exactly ``length`` characters."""
+    return (base + "?q=" + "x" * length)[:length]
+
+
 def edge_text(length: int) -> str:
     """Return a string of exactly ``length`` characters, not all of them ASCII."""
     return ("é" + "x" * length)[:length]
@@ -141,6 +176,10 @@ def value_cells(field: str, schema: Mapping[str, Any], feature: str | None) -> I
     if is_url(schema):
         yield from (Cell(field, r, True, v, feature=feature) for r, v in URL_FAULTS.items())
         yield from (Cell(field, r, False, v, feature=feature) for r, v in URL_EDGES.items())
+        bound = length_bound(schema)
+        if bound is not None:
+            value = padded_url(URL_EDGES["url-query"], bound)
+            yield Cell(field, f"length-{bound}", False, value, feature=feature)
     elif schema.get("format") == "uuid":
         yield from (Cell(field, r, True, v, feature=feature) for r, v in UUID_FAULTS.items())
         yield from (Cell(field, r, False, v, feature=feature) for r, v in UUID_EDGES.items())
