@@ -37,7 +37,7 @@ class RunContext:
         self.progress: Callable[[str], None] | None = None
         # Fields the key's plan does not unlock: never sent where a 201 is expected.
         self.locked_fields = rules.locked_fields(settings.plan_features)
-        self.coverage = Coverage()
+        self.coverage = Coverage(self.transport.counters.statuses)
 
     def fresh(self, kind: str = "ext") -> str:
         """Return an identifier no earlier request of any run used: kind, run tag and a counter."""
@@ -61,8 +61,7 @@ class RunContext:
         return exchange
 
     def observe(self, exchange: Exchange) -> None:
-        """Count the answer's status and check its rate-limit headers, whoever sent it."""
-        self.coverage.statuses[exchange.received.status] += 1
+        """Check the rate-limit headers of an answer, whoever sent its request."""
         self._check_rate_headers(exchange)
 
     def tell(self, text: str) -> None:

@@ -82,7 +82,8 @@ def check_rejected(ctx: RunContext) -> None:
         if c.reject and unlocked(ctx, c) and (ctx.strict or not c.free)
     ]
     chosen += [(PLAN, c) for c in plan_cells(ctx)]
-    for _, cell in chosen:
+    # Every cell is listed: one the plan locks, or free outside --strict, shows as not run.
+    for cell in [*(c for c in cells() if c.reject), *(c for _, c in chosen)]:
         ctx.coverage.plan(cell.name)
     refused: list[tuple[str, Cell, list[dict[str, Any]]]] = []
     with ctx.checking(REJECTED):
@@ -135,8 +136,9 @@ def retry_group(ctx: RunContext, group: list[tuple[str, Cell, list[dict[str, Any
 def check_accepted(ctx: RunContext) -> None:
     """Every accept cell's link is created, one batch at a time, and echoed unchanged."""
     chosen = [c for c in cells() if not c.reject and unlocked(ctx, c)]
-    for cell in chosen:
-        ctx.coverage.plan(cell.name)
+    for cell in cells():
+        if not cell.reject:
+            ctx.coverage.plan(cell.name)
     with ctx.checking(ACCEPTED):
         step = ctx.settings.max_batch
         for start in range(0, len(chosen), step):
