@@ -49,16 +49,20 @@ def mock_url() -> Iterator[str]:
             process.wait(timeout=10)
 
 
+def run_against_mock(mock_url: str, key: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed suite against the mock with ``key``; 60 s is the subprocess bound."""
+    return hoko_contract(
+        "--base-url", mock_url, "--api-key", key, "--no-scope-key", "hoko_test_noscope",
+        "--collection-id", "550e8400-e29b-41d4-a716-446655440000",
+        "--max-examples", "10", "--max-time", "55", "--quiet", *extra,
+        timeout=60,
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 def test_suite_passes_the_mock_within_a_minute(mock_url: str) -> None:
     """Every behaviour passes against hoko-mock, the 429 included; the subprocess bound is 60 s."""
-    result = hoko_contract(
-        "--base-url", mock_url, "--api-key", "hoko_test_full",
-        "--no-scope-key", "hoko_test_noscope",
-        "--collection-id", "550e8400-e29b-41d4-a716-446655440000", "--seed", "4",
-        "--max-examples", "10", "--max-time", "55", "--quiet",
-        timeout=60,
-    )  # fmt: skip
+    result = run_against_mock(mock_url, "hoko_test_full", "--seed", "4")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "PASS rate-limit.429" in result.stdout
     assert "N/O " not in result.stdout
@@ -68,14 +72,9 @@ def test_suite_passes_the_mock_within_a_minute(mock_url: str) -> None:
 @pytest.mark.slow
 def test_a_basic_plan_run_passes_the_mock(mock_url: str) -> None:
     """The basic key, told its plan has no feature and 5 links a request, passes: gates hold."""
-    result = hoko_contract(
-        "--base-url", mock_url, "--api-key", "hoko_test_basic",
-        "--no-scope-key", "hoko_test_noscope",
-        "--collection-id", "550e8400-e29b-41d4-a716-446655440000", "--seed", "5",
-        "--max-examples", "10", "--max-time", "55", "--quiet",
-        "--plan-features", "", "--max-batch", "5",
-        timeout=60,
-    )  # fmt: skip
+    result = run_against_mock(
+        mock_url, "hoko_test_basic", "--seed", "5", "--plan-features", "", "--max-batch", "5"
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "PASS plan.gated-fields" in result.stdout
     assert "FAIL" not in result.stdout
