@@ -310,6 +310,10 @@ class ReferenceServer:
             item = {**item, "geo": dict.fromkeys(item["geo"], sample)}
         if self.broken("utm-null-accepted") and isinstance(item.get("utm"), dict):
             item = {**item, "utm": {k: v for k, v in item["utm"].items() if v is not None}}
+        expires = str(item.get("expiresAt", ""))
+        # Read as UTC, as many ISO 8601 parsers do (decision 15 leaves it free).
+        if "offset-less-dates-accepted" in self.options.free and OFFSET_LESS.fullmatch(expires):
+            item = {**item, "expiresAt": expires + "Z"}
         if self.broken("cloaked-coerced") and item.get("cloaked") in ("true", "false"):
             item = {**item, "cloaked": item["cloaked"] == "true"}
         return item
@@ -405,6 +409,7 @@ class ReferenceServer:
         return str(uuid.uuid4())
 
 
+OFFSET_LESS = re.compile(r"[\d-]+T[\d:.]+")
 URL_FIELD_NAMES = ("url", "image", "expiredUrl", "ios", "android")
 UTM_KEYS = frozenset(openapi.schema_at("#/components/schemas/Utm")["properties"])
 LOOSE_HTTP_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*\Z")

@@ -19,6 +19,7 @@ FREE_VARIANTS = {
     "long-strings-accepted": ServerOptions(free=frozenset({"long-strings-accepted"})),
     "lenient-urls": ServerOptions(free=frozenset({"lenient-urls"})),
     "utm-unknown-ignored": ServerOptions(free=frozenset({"utm-unknown-ignored"})),
+    "offset-less-dates-accepted": ServerOptions(free=frozenset({"offset-less-dates-accepted"})),
     "slow-responses": ServerOptions(latency=0.01),
     "other-rate-limit": ServerOptions(rate_limit=120, rate_window=2.0),
 }
@@ -37,6 +38,7 @@ STRICT_FAILURES = {
     "long-strings-accepted": "strict.max-lengths",
     "lenient-urls": "strict.url-form",
     "utm-unknown-ignored": "strict.utm-keys",
+    "offset-less-dates-accepted": "matrix.rejected",
 }
 
 
