@@ -134,7 +134,8 @@ class Operation:
         rejection_statuses: Sequence[str],
     ) -> None:
         self.base_url = base_url
-        schema = schemathesis.openapi.from_dict(spec)
+        # A fresh config: a schemathesis.toml in the caller's directory must not change the checks.
+        schema = schemathesis.openapi.from_dict(spec, config=schemathesis.Config())
         schema.config.update(base_url=base_url, headers=dict(headers))
         schema.config.generation.update(database="none")
         schema.config.checks.update(included_check_names=list(CHECK_NAMES))

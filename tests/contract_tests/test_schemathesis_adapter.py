@@ -16,7 +16,7 @@ from contract_reference import COLLECTION, FULL_KEY, ServerOptions, build_app
 from contract_serving import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 import openapi
@@ -125,6 +125,26 @@ def test_a_failing_check_is_reported_under_its_name() -> None:
         results: dict[str, Any] = outcomes_of(served.url, positive=True)
     assert results["not_a_server_error"] is not None
     assert "Server error" in results["not_a_server_error"]
+
+
+@pytest.mark.slow
+@pytest.mark.finds_bug
+def test_a_schemathesis_toml_in_the_working_directory_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller's toml that lets 400 pass for valid data does not soften the verdict."""
+    toml = '[checks.positive_data_acceptance]\nexpected-statuses = ["400"]\n'
+    (tmp_path / "schemathesis.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+
+    async def refuses_all(_: Request) -> JSONResponse:
+        en, ar = openapi.error_texts(400)
+        return JSONResponse({"error": {"en": en, "ar": ar}}, 400)
+
+    app = Starlette(routes=[Route(openapi.LINKS_PATH, refuses_all, methods=["POST"])])
+    with serving(app) as served:
+        results: dict[str, Any] = outcomes_of(served.url, positive=True)
+    assert results["positive_data_acceptance"] is not None
 
 
 def test_the_adapter_reports_the_installed_version() -> None:
