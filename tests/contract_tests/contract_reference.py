@@ -15,9 +15,10 @@ import unicodedata
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+import contract_faults
 import jsonschema_rs
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -296,53 +297,11 @@ class ReferenceServer:
 
     def loosened(self, item: Any) -> Any:
         """Return ``item`` as a server that checks less than the contract sees it."""
-        if not isinstance(item, dict):
-            return item
-        sample = "https://example.com/checked"
-        unchecked = {
-            "image-unchecked": ("image",),
-            "device-urls-unchecked": ("ios", "android"),
-        }
-        for fault, names in unchecked.items():
-            if self.broken(fault):
-                item = {k: sample if k in names else v for k, v in item.items()}
-        if self.broken("geo-values-unchecked") and isinstance(item.get("geo"), dict):
-            item = {**item, "geo": dict.fromkeys(item["geo"], sample)}
-        if self.broken("utm-null-accepted") and isinstance(item.get("utm"), dict):
-            item = {**item, "utm": {k: v for k, v in item["utm"].items() if v is not None}}
-        expires = str(item.get("expiresAt", ""))
-        # Read as UTC, as many ISO 8601 parsers do (decision 15 leaves it free).
-        if "offset-less-dates-accepted" in self.options.free and OFFSET_LESS.fullmatch(expires):
-            item = {**item, "expiresAt": expires + "Z"}
-        if self.broken("cloaked-coerced") and item.get("cloaked") in ("true", "false"):
-            item = {**item, "cloaked": item["cloaked"] == "true"}
-        return item
+        return contract_faults.loosened(item, self.options.fault, self.options.free)
 
     def refused(self, item: Any) -> str | None:
         """Return why a server stricter than the contract refuses a valid ``item``."""
-        if not isinstance(item, dict):
-            return None
-        urls = [v for k, v in item.items() if k in URL_FIELD_NAMES and isinstance(v, str)]
-        if isinstance(item.get("geo"), dict):
-            urls += [v for v in item["geo"].values() if isinstance(v, str)]
-        stricter = {
-            "rejects-url-port": any(re.match(r"https?://[^/]*:\d", url) for url in urls),
-            "rejects-ipv4-host": any(re.match(r"https?://[\d.]+(/|$)", url) for url in urls),
-            "rejects-percent-escapes": any("%" in url for url in urls),
-            "rejects-offset-date": "+" in str(item.get("expiresAt", "")),
-            "rejects-fraction-seconds": "." in str(item.get("expiresAt", "")),
-            "uuid-lowercase-only": any(
-                isinstance(item.get(k), str) and item[k] != item[k].lower()
-                for k in ("collectionId", "partnerId")
-            ),
-            "description-limit-1000": len(str(item.get("description", ""))) > 1000,
-            "geo-limit-10": isinstance(item.get("geo"), dict) and len(item["geo"]) > 10,
-            "title-required": "title" not in item,
-        }
-        for fault, refuses in stricter.items():
-            if self.broken(fault) and refuses:
-                return fault
-        return None
+        return contract_faults.refused(item, self.options.fault)
 
     def known_fields(self) -> set[str]:
         """Return the fields a link object documents."""
@@ -361,17 +320,7 @@ class ReferenceServer:
         echoed = {name: value for name, value in item.items() if name in self.known_fields()}
         if "omit-optional-echoes" in self.options.free:
             echoed = {"url": item["url"]}
-        if self.broken("date-echo-utc") and "expiresAt" in echoed:
-            moment = datetime.fromisoformat(echoed["expiresAt"].replace("Z", "+00:00"))
-            echoed["expiresAt"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if self.broken("url-echo-normalized"):
-            echoed["url"] = (
-                urllib.parse.urlsplit(echoed["url"])
-                ._replace(netloc=urllib.parse.urlsplit(echoed["url"]).netloc.lower())
-                .geturl()
-            )
-        if self.broken("empty-echo-null"):
-            echoed = {k: None if v == "" else v for k, v in echoed.items()}
+        echoed = contract_faults.reshaped_echo(echoed, self.options.fault)
         if self.broken("echo-trimmed"):
             echoed = {k: v.strip() if isinstance(v, str) else v for k, v in echoed.items()}
         link = {
@@ -409,8 +358,6 @@ class ReferenceServer:
         return str(uuid.uuid4())
 
 
-OFFSET_LESS = re.compile(r"[\d-]+T[\d:.]+")
-URL_FIELD_NAMES = ("url", "image", "expiredUrl", "ios", "android")
 UTM_KEYS = frozenset(openapi.schema_at("#/components/schemas/Utm")["properties"])
 LOOSE_HTTP_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*\Z")
 
