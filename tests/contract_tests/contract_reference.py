@@ -203,6 +203,11 @@ class ReferenceServer:
             links = [self.link(item) for item in items]
         if self.broken("order-reversed"):
             links.reverse()
+        if self.broken("created-then-500"):
+            # Stored, then the answer's serialization crashes: a classic half-finished request.
+            return PlainTextResponse("Internal Server Error", 500)
+        if self.broken("created-as-text"):
+            return Response(json.dumps(links), 201, media_type="text/plain")
         return JSONResponse(links, 200 if self.broken("status-200") else 201)
 
     def reserve(self, items: list[dict[str, Any]]) -> None:
@@ -269,6 +274,8 @@ class ReferenceServer:
         refused = self.refused(item)
         if refused is not None:
             return refused
+        if self.broken("schema-unchecked") and {"url", "collectionId"} <= set(item):
+            return None  # validation switched off: only the two required fields are looked at
         error_found = next(iter(self.validator.iter_errors([item])), None)
         if error_found is not None:
             return error_found.message
