@@ -6,6 +6,7 @@ import ast
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,14 @@ def test_a_schemathesis_toml_in_the_working_directory_is_not_read(
     with serving(app) as served:
         results: dict[str, Any] = outcomes_of(served.url, positive=True)
     assert results["positive_data_acceptance"] is not None
+
+
+def test_the_lowest_release_tested_is_the_floor_of_the_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (pin,) = [d for d in project["dependencies"] if d.startswith("schemathesis")]
+    floor = pin.split(">=")[1].split(",")[0]
+    assert LOWEST.removesuffix(".0") == floor
+    assert pin.endswith(",<5")
 
 
 def test_the_adapter_reports_the_installed_version() -> None:
