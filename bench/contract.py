@@ -31,6 +31,12 @@ class ContractRun:
         return next((line.strip() for line in reversed(lines) if closing.match(line)), "")
 
     @property
+    def requests(self) -> int | None:
+        """Return how many requests the suite says it sent, if it finished."""
+        match = re.search(r"; (\d+) requests,", self.summary)
+        return int(match.group(1)) if match else None
+
+    @property
     def verdict(self) -> str:
         """Return the suite's conclusion in words."""
         return {

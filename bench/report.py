@@ -105,8 +105,9 @@ def contract_line(contract: ContractRun | str) -> str:
     if isinstance(contract, str):
         return contract
     summary = f"; the suite says: {contract.summary}" if contract.summary else ""
+    sent = f" and {contract.requests} requests" if contract.requests is not None else ""
     return (
-        f"full run against a mock with default settings took {contract.seconds:.1f} s "
+        f"full run against a mock with default settings took {contract.seconds:.1f} s{sent} "
         f"({contract.verdict}){summary}"
     )
 

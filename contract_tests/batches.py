@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from contract_tests.behaviours import checks
 from contract_tests.context import RunContext
 from contract_tests.settings import DOCUMENTED_MAX_BATCH
 
@@ -14,6 +15,11 @@ def batch(ctx: RunContext, size: int) -> list[dict[str, Any]]:
     return [ctx.link(externalId=ctx.fresh()) for _ in range(size)]
 
 
+@checks(
+    "batch.limits",
+    "1 and --max-batch links are created; one more is rejected",
+    "Request Body; Plan Limits",
+)
 def check_limits(ctx: RunContext) -> None:
     """1 and --max-batch links are created; one over the plan's or the hard limit is rejected."""
     with ctx.checking("batch.limits"):
@@ -37,6 +43,7 @@ def assert_still_free(
     )
 
 
+@checks("batch.atomic", "a rejected batch creates nothing: its externalIds stay free", "decision 4")
 def check_atomic(ctx: RunContext) -> None:
     """A batch rejected for any item creates none of its links (decision 4)."""
     with ctx.checking("batch.atomic"):
@@ -58,6 +65,11 @@ def check_atomic(ctx: RunContext) -> None:
                 assert_still_free(ctx, "batch.atomic", [*items[:2], *valid], "a rejected batch")
 
 
+@checks(
+    "external-id.unique-across",
+    "an externalId already used is rejected",
+    "Request Body; Important Constraints",
+)
 def check_unique_across(ctx: RunContext) -> None:
     """An externalId used by an earlier request is rejected, alone or inside a batch."""
     with ctx.checking("external-id.unique-across"):
@@ -77,6 +89,11 @@ def check_unique_across(ctx: RunContext) -> None:
             )
 
 
+@checks(
+    "external-id.unique-within",
+    "an externalId repeated within one batch is rejected",
+    "decision 2",
+)
 def check_unique_within(ctx: RunContext) -> None:
     """The same externalId twice in one batch is rejected, and stays free."""
     with ctx.checking("external-id.unique-within"):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from contract_tests.errors import ContractError
 from contract_tests.transport import Exchange
 
 
@@ -18,175 +22,70 @@ class Behaviour:
     strict_only: bool = False
 
 
-def _catalogue(*rows: tuple[str, str, str] | tuple[str, str, str, bool]) -> dict[str, Behaviour]:
-    return {row[0]: Behaviour(*row) for row in rows}
+CheckT = TypeVar("CheckT", bound=Callable[..., Any])
+# Filled by `declare` and `checks`, next to the code that checks each behaviour.
+_DECLARED: dict[str, Behaviour] = {}
+# The modules that declare behaviours; importing the runner imports every one of them.
+_DECLARING_MODULE = "contract_tests.runner"
 
 
-BEHAVIOURS = _catalogue(
-    (
-        "auth.missing-header",
-        "401 when the Authorization header is missing",
-        "Status Codes > 401; decision 1",
-    ),
-    ("auth.non-bearer", "401 for a scheme other than Bearer", "Authentication; Status Codes > 401"),
-    ("auth.unknown-key", "401 for an unknown key (the documented request)", "Status Codes > 401"),
-    (
-        "auth.missing-scope",
-        "403 with missingScopes for a key without linksWrite",
-        "Authentication; Status Codes > 403",
-    ),
-    (
-        "auth.before-body",
-        "401 and 403 come before the body is read",
-        "Status Codes > 401, 403; decision 1",
-    ),
-    (
-        "create.documented-example",
-        "the documented 201 request (every plan feature) creates its link",
-        "Status Codes > 201",
-    ),
-    ("create.metadata-example", "the documented Examples request creates its link", "Examples"),
-    (
-        "create.every-field",
-        "a link with every documented field at its maximal length is created",
-        "Request Body; decision 9",
-    ),
-    (
-        "create.edge-strings",
-        "empty, non-ASCII, emoji and space-edged strings are accepted and echoed unchanged",
-        "Request Body; decision 9",
-    ),
-    (
-        "create.response-body",
-        "201 body: one link per item, in order, sent fields unchanged, shortUrl and qrCode derived",
-        "Status Codes > 201; decision 5",
-    ),
-    (
-        "create.unique-links",
-        "ids and shortUrls are unique across all responses",
-        "Endpoint; decision 5",
-    ),
-    ("invalid.documented-example", "the documented 400 request is rejected", "Status Codes > 400"),
-    (
-        "invalid.url",
-        "a URL that is not an absolute http(s) URL is rejected",
-        "Request Body; decision 10",
-    ),
-    (
-        "invalid.body-shape",
-        "a body that is not JSON, not an array, or has a non-object item is rejected",
-        "Request Body; decision 2",
-    ),
-    ("invalid.empty-array", "an empty array is rejected", "Request Body; decision 2"),
-    ("invalid.required-field", "a link without url or collectionId is rejected", "Request Body"),
-    (
-        "invalid.wrong-value",
-        "a field of the wrong type or format is rejected",
-        "Request Body; decision 2",
-    ),
-    ("invalid.null", "null for any field is rejected", "decision 2"),
-    (
-        "invalid.unknown-collection",
-        "an unknown collectionId is rejected",
-        "Request Body; Important Constraints",
-    ),
-    (
-        "batch.limits",
-        "1 and --max-batch links are created; one more is rejected",
-        "Request Body; Plan Limits",
-    ),
-    ("batch.atomic", "a rejected batch creates nothing: its externalIds stay free", "decision 4"),
-    (
-        "external-id.unique-across",
-        "an externalId already used is rejected",
-        "Request Body; Important Constraints",
-    ),
-    (
-        "external-id.unique-within",
-        "an externalId repeated within one batch is rejected",
-        "decision 2",
-    ),
-    (
-        "rate-limit.429",
-        "429 with retryAfter and X-RateLimit-* headers when the limit is reached",
-        "Status Codes > 429; decision 7",
-    ),
-    (
-        "rate-limit.headers",
-        "X-RateLimit-* headers, where sent, are non-negative integers",
-        "Status Codes > 429; decision 7",
-    ),
-    (
-        "properties.created",
-        "generated batches are created: count, order, echo, derivation, uniqueness",
-        "Status Codes > 201; decisions 4, 5",
-    ),
-    (
-        "properties.rejected",
-        "generated batches with one bad item are rejected whole, externalIds left free",
-        "Status Codes > 400; decisions 2, 4",
-    ),
-    ("schemathesis.not_a_server_error", "no 5xx for any generated request", "Status Codes"),
-    ("schemathesis.status_code_conformance", "only documented status codes", "Status Codes"),
-    (
-        "schemathesis.content_type_conformance",
-        "documented Content-Type on every response",
-        "Status Codes",
-    ),
-    (
-        "schemathesis.response_headers_conformance",
-        "documented response headers",
-        "Status Codes > 429; decision 7",
-    ),
-    (
-        "schemathesis.response_schema_conformance",
-        "response bodies match the documented schemas",
-        "Status Codes",
-    ),
-    (
-        "schemathesis.positive_data_acceptance",
-        "schema-valid links are created",
-        "Request Body; Status Codes > 201",
-    ),
-    (
-        "schemathesis.negative_data_rejection",
-        "schema-invalid requests are rejected",
-        "Request Body; Status Codes > 400",
-    ),
-    (
-        "schemathesis.missing_required_header",
-        "a request without Authorization is rejected",
-        "Authentication",
-    ),
-    ("schemathesis.ignored_auth", "authentication is not ignored", "Authentication"),
-    ("strict.echo-every-field", "every sent field is echoed", "decision 5 (free)", True),
-    (
-        "strict.unknown-properties",
-        "unknown link properties are accepted and not echoed",
-        "decision 3 (free)",
-        True,
-    ),
-    ("strict.past-expiry", "an expiresAt in the past is accepted", "decision 8 (free)", True),
-    (
-        "strict.max-lengths",
-        "strings over maxLength and geo over maxProperties are rejected",
-        "decision 9 (free)",
-        True,
-    ),
-    (
-        "strict.url-form",
-        "URLs outside RFC 3986's ASCII form or with a port over 65535 are rejected",
-        "decision 10 (free)",
-        True,
-    ),
-    ("strict.utm-keys", "unknown utm keys are rejected", "Request Body > utm (free)", True),
-    (
-        "strict.rate-headers-everywhere",
-        "X-RateLimit-* on every authenticated response, Retry-After on 429",
-        "decision 7 (free)",
-        True,
-    ),
-)
+class UnknownBehaviourError(ContractError, KeyError):
+    """A behaviour id that no check declares."""
+
+    def __init__(self, behaviour_id: str) -> None:
+        self.behaviour_id = behaviour_id
+        super().__init__(f"unknown behaviour {behaviour_id!r}: no check declares it")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def declare(behaviour_id: str, title: str, section: str, strict_only: bool = False) -> Behaviour:
+    """Declare one behaviour, once, where it is checked; a second declaration is an error."""
+    if behaviour_id in _DECLARED:
+        raise ContractError(f"behaviour {behaviour_id!r} is declared twice")
+    behaviour = Behaviour(behaviour_id, title, section, strict_only)
+    _DECLARED[behaviour_id] = behaviour
+    return behaviour
+
+
+def checks(
+    behaviour_id: str, title: str, section: str, strict_only: bool = False
+) -> Callable[[CheckT], CheckT]:
+    """Declare the behaviour the decorated check is about, next to the check itself."""
+    declare(behaviour_id, title, section, strict_only)
+
+    def mark(check: CheckT) -> CheckT:
+        check.behaviour_id = behaviour_id  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
+class Catalogue(Mapping[str, Behaviour]):
+    """Every declared behaviour, by id, in declaration order; an unknown id raises."""
+
+    def _all(self) -> dict[str, Behaviour]:
+        importlib.import_module(_DECLARING_MODULE)
+        return _DECLARED
+
+    def __getitem__(self, behaviour_id: str) -> Behaviour:
+        """Return the behaviour, or raise UnknownBehaviourError (a KeyError)."""
+        try:
+            return self._all()[behaviour_id]
+        except KeyError:
+            raise UnknownBehaviourError(behaviour_id) from None
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the ids in declaration order."""
+        return iter(list(self._all()))
+
+    def __len__(self) -> int:
+        """Return how many behaviours are declared."""
+        return len(self._all())
+
+
+BEHAVIOURS: Mapping[str, Behaviour] = Catalogue()
 
 
 class Status(enum.StrEnum):
@@ -234,12 +133,19 @@ class Verdict:
             if strict or not behaviour.strict_only
         }
 
+    def active(self, behaviour_id: str) -> bool:
+        """Tell whether this run judges the behaviour; raise UnknownBehaviourError if none is."""
+        return BEHAVIOURS[behaviour_id].id in self.observations
+
     def passed(self, behaviour_id: str) -> None:
-        """Record one successful check of a behaviour."""
-        self.observations[behaviour_id].checked += 1
+        """Record one successful check of a behaviour (ignored for a strict one outside strict)."""
+        if self.active(behaviour_id):
+            self.observations[behaviour_id].checked += 1
 
     def failed(self, behaviour_id: str, finding: Finding) -> None:
         """Record a violation; repeats of the same problem are kept once."""
+        if not self.active(behaviour_id):
+            return
         observation = self.observations[behaviour_id]
         observation.checked += 1
         if all(known.problem != finding.problem for known in observation.findings):
@@ -247,7 +153,7 @@ class Verdict:
 
     def note(self, behaviour_id: str, text: str) -> None:
         """Attach a remark (for example why a behaviour was not observed)."""
-        if behaviour_id in self.observations:
+        if self.active(behaviour_id):
             self.observations[behaviour_id].notes.append(text)
 
     def failing(self) -> list[str]:

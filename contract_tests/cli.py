@@ -10,7 +10,8 @@ from typing import NoReturn
 
 from contract_tests import report, runner
 from contract_tests.errors import ContractError, UsageError
-from contract_tests.settings import ENV_VARS, RunSettings
+from contract_tests.rules import all_features
+from contract_tests.settings import ENV_VARS, RunSettings, parse_features
 
 EXIT_CONFORMS, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -47,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-batch", type=int, default=10_000, help="links the key may send per request"
     )
     parser.add_argument(
+        "--plan-features",
+        metavar="LIST",
+        help="comma-separated features of the key's plan, '' for none "
+        f"(default: all of {','.join(sorted(all_features()))})",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="also fail on points the spec marks free"
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
@@ -70,6 +77,7 @@ def settings_from(arguments: argparse.Namespace) -> RunSettings:
     for name, env in ENV_VARS.items():
         if not getattr(arguments, name):
             raise UsageError("--" + name.replace("_", "-"), f"required (or set {env})")
+    features = None if arguments.plan_features is None else parse_features(arguments.plan_features)
     extra = {"seed": arguments.seed, "run_tag": arguments.run_tag}
     return RunSettings(
         base_url=arguments.base_url,
@@ -86,6 +94,7 @@ def settings_from(arguments: argparse.Namespace) -> RunSettings:
         rate_probe=arguments.rate_probe,
         max_wait=arguments.max_wait,
         quiet=arguments.quiet,
+        plan_features=features,
         **{key: value for key, value in extra.items() if value is not None},
     )
 
@@ -112,9 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANNOT_RUN
     if not settings.quiet and sys.stderr.isatty():
         sys.stderr.write("\n")
-    print(report.render(result.verdict, result.counters, settings.seed, settings.run_tag))
+    print(
+        report.render(
+            result.verdict, result.counters, settings.seed, settings.run_tag, result.coverage
+        )
+    )
     if settings.junit_xml:
-        report.write_junit(result.verdict, result.counters, settings.junit_xml)
+        report.write_junit(result.verdict, result.counters, settings.junit_xml, result.coverage)
     if result.stopped is not None:
         print(f"hoko-contract: error: {result.stopped}", file=sys.stderr)
     return result.exit_code

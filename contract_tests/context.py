@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from contract_tests import expectations
+from contract_tests import expectations, rules
 from contract_tests.behaviours import Finding, Verdict
+from contract_tests.coverage import Coverage
 from contract_tests.errors import (
     RunStoppedError,
     ServerUnreachableError,
@@ -34,6 +35,9 @@ class RunContext:
         self.seen_short_urls: set[str] = set()
         self.stop: RunStoppedError | ServerUnreachableError | None = None
         self.progress: Callable[[str], None] | None = None
+        # Fields the key's plan does not unlock: never sent where a 201 is expected.
+        self.locked_fields = rules.locked_fields(settings.plan_features)
+        self.coverage = Coverage(self.transport.counters.statuses)
 
     def fresh(self, kind: str = "ext") -> str:
         """Return an identifier no earlier request of any run used: kind, run tag and a counter."""
@@ -44,13 +48,21 @@ class RunContext:
         url = f"https://example.com/hoko-contract/{self.fresh('url')}"
         return {"url": url, "collectionId": self.settings.collection_id, **fields}
 
+    def unlocked(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """Return ``item`` without the fields the key's plan does not unlock."""
+        return {key: value for key, value in item.items() if key not in self.locked_fields}
+
     def post(self, body: Any = ABSENT, **kwargs: Any) -> Exchange:
         """POST through the transport and check the rate-limit headers of whatever comes back."""
         if self.stop is not None:
             raise self.stop
         exchange = self.transport.post(body, **kwargs)
-        self._check_rate_headers(exchange)
+        self.observe(exchange)
         return exchange
+
+    def observe(self, exchange: Exchange) -> None:
+        """Check the rate-limit headers of an answer, whoever sent its request."""
+        self._check_rate_headers(exchange)
 
     def tell(self, text: str) -> None:
         """Report progress inside a long check, when someone listens."""
@@ -83,7 +95,7 @@ class RunContext:
     def expect_error(self, behaviour_id: str, exchange: Exchange, status: int, why: str) -> bool:
         """Record whether ``exchange`` got the documented ``status`` error; True if it did."""
         problems = expectations.error_problems(exchange.received, status, self.strict)
-        return self._record(behaviour_id, exchange, problems, f"{status}: {why}")
+        return self.record(behaviour_id, exchange, problems, f"{status}: {why}")
 
     def expect_created(
         self, behaviour_id: str, exchange: Exchange, items: Sequence[Any], why: str = DOCUMENTED_201
@@ -92,10 +104,10 @@ class RunContext:
         problems = expectations.created_problems(items, exchange.received, self.strict)
         links = exchange.received.json() if exchange.received.status == 201 else None
         if not isinstance(links, list):
-            self._record(behaviour_id, exchange, problems, why)
+            self.record(behaviour_id, exchange, problems, why)
             return None
-        self._record(behaviour_id, exchange, problems, why)
-        self._record("create.response-body", exchange, problems, DOCUMENTED_201)
+        self.record(behaviour_id, exchange, problems, why)
+        self.record("create.response-body", exchange, problems, DOCUMENTED_201)
         self._check_unique(exchange, links)
         if self.strict:
             strict_problems = [
@@ -105,11 +117,11 @@ class RunContext:
                 for problem in expectations.strict_echo_problems(item, link)
             ]
             unknown = [p for p in strict_problems if "unknown property" in p]
-            self._record(
+            self.record(
                 "strict.unknown-properties", exchange, unknown, "unknown properties not echoed"
             )
             missing = [p for p in strict_problems if p not in unknown]
-            self._record("strict.echo-every-field", exchange, missing, "every sent field echoed")
+            self.record("strict.echo-every-field", exchange, missing, "every sent field echoed")
         return [link for link in links if isinstance(link, dict)]
 
     def _check_unique(self, exchange: Exchange, links: list[Any]) -> None:
@@ -124,7 +136,7 @@ class RunContext:
                 problems.append(f"shortUrl {short_url} was already given to an earlier link")
             self.seen_ids.add(link_id)
             self.seen_short_urls.add(short_url)
-        self._record(
+        self.record(
             "create.unique-links", exchange, problems[:3], "a unique id and shortUrl per link"
         )
 
@@ -135,17 +147,18 @@ class RunContext:
         if self.strict and received.status in (201, 400, 429):
             missing = [name for name in expectations.RATE_HEADERS if name not in received.headers]
             strict_problems = [f"{received.status} without {name}" for name in missing]
-            self._record("strict.rate-headers-everywhere", exchange, strict_problems, "decision 7")
+            self.record("strict.rate-headers-everywhere", exchange, strict_problems, "decision 7")
         if any(name in received.headers for name in expectations.RATE_HEADERS):
-            self._record("rate-limit.headers", exchange, problems, "non-negative integers")
+            self.record("rate-limit.headers", exchange, problems, "non-negative integers")
 
     def _rate_limited(self, exchange: Exchange) -> None:
         self._check_rate_headers(exchange)
         problems = expectations.error_problems(exchange.received, 429, self.strict)
-        self._record("rate-limit.429", exchange, problems, "429 with retryAfter and X-RateLimit-*")
+        self.record("rate-limit.429", exchange, problems, "429 with retryAfter and X-RateLimit-*")
 
-    def _record(self, behaviour_id: str, exchange: Exchange, problems: list[str], why: str) -> bool:
-        if behaviour_id not in self.verdict.observations:
+    def record(self, behaviour_id: str, exchange: Exchange, problems: list[str], why: str) -> bool:
+        """Record ``problems`` (none: a pass) of one exchange under a behaviour; True if none."""
+        if not self.verdict.active(behaviour_id):
             return not problems
         if not problems:
             self.verdict.passed(behaviour_id)

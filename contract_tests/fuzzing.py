@@ -1,4 +1,4 @@
-"""Schemathesis over the kit's spec: examples, coverage and fuzzing, positive and negative cases."""
+"""Schemathesis over the kit's spec: generated positive and negative cases, every check run."""
 
 from __future__ import annotations
 
@@ -6,43 +6,42 @@ import functools
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
 import jsonschema_rs
 import requests
-import schemathesis
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
-from schemathesis.generation import overrides
-from schemathesis.generation.hypothesis.builder import (
-    HypothesisTestConfig,
-    HypothesisTestMode,
-    create_test,
-)
-from schemathesis.specs.openapi import checks as openapi_checks
 
 import openapi
-from contract_tests.behaviours import Finding
+from contract_tests.behaviours import Finding, declare
 from contract_tests.context import RunContext
-from contract_tests.creation import COUNTRIES
 from contract_tests.errors import RunStoppedError, ServerUnreachableError
 from contract_tests.expectations import FREE_BOUNDS, FUTURE, is_future, link_fields
+from contract_tests.rules import COUNTRY_CODES, fields_of_kind
+from contract_tests.schemathesis_adapter import Answer, GeneratedCase, Operation
 from contract_tests.transport import Exchange, Received, Sent
 
-CHECKS = {
-    "not_a_server_error": not_a_server_error,
-    "status_code_conformance": openapi_checks.status_code_conformance,
-    "content_type_conformance": openapi_checks.content_type_conformance,
-    "response_headers_conformance": openapi_checks.response_headers_conformance,
-    "response_schema_conformance": openapi_checks.response_schema_conformance,
-    "positive_data_acceptance": openapi_checks.positive_data_acceptance,
-    "negative_data_rejection": openapi_checks.negative_data_rejection,
-    "missing_required_header": openapi_checks.missing_required_header,
-    "ignored_auth": openapi_checks.ignored_auth,
+SCHEMATHESIS_BEHAVIOURS = {
+    "not_a_server_error": ("no 5xx for any generated request", "Status Codes"),
+    "status_code_conformance": ("only documented status codes", "Status Codes"),
+    "content_type_conformance": ("documented Content-Type on every response", "Status Codes"),
+    "response_headers_conformance": (
+        "documented response headers",
+        "Status Codes > 429; decision 7",
+    ),
+    "response_schema_conformance": ("response bodies match the documented schemas", "Status Codes"),
+    "positive_data_acceptance": (
+        "schema-valid links are created",
+        "Request Body; Status Codes > 201",
+    ),
+    "negative_data_rejection": (
+        "schema-invalid requests are rejected",
+        "Request Body; Status Codes > 400",
+    ),
+    "ignored_auth": ("authentication is not ignored", "Authentication"),
 }
-MODES = [HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE, HypothesisTestMode.FUZZING]
+for _name, (_title, _section) in SCHEMATHESIS_BEHAVIOURS.items():
+    declare(f"schemathesis.{_name}", _title, _section)
 RATE_LIMIT_RETRIES = 3
 SMALL_BATCH_LIMIT = 20
 PROGRESS_EVERY = 50
@@ -123,19 +122,14 @@ def judge(strict: bool) -> Any:
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
-def judges_invalid(case: Any, strict: bool) -> bool:
-    """Tell whether a case meant to be invalid in its body truly is, for every conforming server."""
-    components = getattr(case.meta, "components", None) or {}
-    for location, info in components.items():
-        if getattr(location, "value", location) == "body" and info.mode.is_negative:
-            body = case.body
-            if isinstance(body, (bytes, bytearray, str)) or body is None:
-                return True
-            try:
-                return not judge(strict).is_valid(body)
-            except (ValueError, TypeError):
-                return True
-    return True
+def judges_invalid(body: Any, strict: bool) -> bool:
+    """Tell whether a body meant to be invalid truly is, for every conforming server."""
+    if isinstance(body, (bytes, bytearray, str)) or body is None:
+        return True
+    try:
+        return not judge(strict).is_valid(body)
+    except (ValueError, TypeError):
+        return True
 
 
 # Forms every reasonable parser accepts. Outside --strict, a generated value that is valid by the
@@ -151,13 +145,12 @@ PLAIN_DATE_TIME = re.compile(
 PLAIN_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 )
-URL_FIELDS = ("url", "image", "expiredUrl", "ios", "android")
 
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     """Return ``item`` with its odd-but-valid URLs, date-time and partnerId made plain."""
     made = dict(item)
-    for name in URL_FIELDS:
+    for name in fields_of_kind("url"):
         if isinstance(made.get(name), str) and not PLAIN_URL.match(made[name]):
             made[name] = f"https://example.com/{name}"
     if isinstance(made.get("geo"), dict):
@@ -181,66 +174,23 @@ def derived_seed(seed: int, label: str) -> int:
     )
 
 
-@dataclass
-class PreparedTest:
-    """A built Hypothesis test (coverage cases take seconds to build) and the run it now serves."""
-
-    schema: Any
-    test: Any
-    run: SchemathesisRun | None = None
+# Built operations, by everything that shapes the cases; later runs in one process reuse them.
+_OPERATIONS: dict[tuple[Any, ...], Operation] = {}
 
 
-# Built tests, by everything that shapes the cases; later runs in one process reuse them.
-_PREPARED: dict[tuple[Any, ...], PreparedTest] = {}
-
-
-def prepared_test(ctx: RunContext) -> PreparedTest:
-    """Return the test for ``ctx``'s settings, building it on first use."""
+def operation_for(ctx: RunContext) -> Operation:
+    """Return the Schemathesis operation for ``ctx``'s settings, building it on first use."""
     settings = ctx.settings
-    key = (settings.max_batch, settings.max_examples, settings.seed, settings.api_key)
-    if key in _PREPARED:
-        return _PREPARED[key]
-    schema = schemathesis.openapi.from_dict(generation_spec(ctx))
-    schema.config.update(
-        base_url=settings.base_url.rstrip("/"),
-        headers={"Authorization": f"Bearer {settings.api_key}"},
-    )
-    schema.config.generation.update(database="none")
-    schema.config.checks.negative_data_rejection.expected_statuses = ["400", "401", "403"]
-    holder = PreparedTest(schema, None)
-
-    def map_case(_context: Any, case: Any) -> Any:
-        return holder.run.map_case(case) if holder.run is not None else case
-
-    def one_case(case: Any) -> None:
-        if holder.run is not None:
-            holder.run.one_case(case)
-
-    schema.hook("map_case")(map_case)
-    operation = schema[openapi.LINKS_PATH]["POST"]
-    hypothesis_settings = hypothesis.settings(
-        max_examples=settings.max_examples,
-        database=None,
-        deadline=None,
-        derandomize=False,
-        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-        suppress_health_check=list(hypothesis.HealthCheck),
-        verbosity=hypothesis.Verbosity.quiet,
-    )
-    holder.test = create_test(
-        operation=operation,
-        test_func=one_case,
-        config=HypothesisTestConfig(
-            project=schema.config,
-            modes=MODES,
-            settings=hypothesis_settings,
-            apply_ci_profile=False,
-            override=overrides.with_config_headers(schema.config, operation=operation),
-            seed=derived_seed(settings.seed, "schemathesis"),
-        ),
-    )
-    _PREPARED[key] = holder
-    return holder
+    key = (settings.base_url, settings.max_batch, settings.api_key)
+    if key not in _OPERATIONS:
+        _OPERATIONS[key] = Operation(
+            generation_spec(ctx),
+            openapi.LINKS_PATH,
+            settings.base_url.rstrip("/"),
+            ctx.bearer(),
+            rejection_statuses=["400", "401", "403"],
+        )
+    return _OPERATIONS[key]
 
 
 class SchemathesisRun:
@@ -249,17 +199,9 @@ class SchemathesisRun:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.stopped: RunStoppedError | ServerUnreachableError | None = None
-        self.base_url = ctx.settings.base_url.rstrip("/")
         self.cases = 0
         # Negative cases whose only fault is a point the contract leaves free.
         self.skipped = 0
-
-    def map_case(self, case: Any) -> Any:
-        """Give positive cases the configured collection and a never-used externalId per item."""
-        meta = case.meta
-        if meta is not None and meta.generation.mode.is_positive and isinstance(case.body, list):
-            case.body = [self.ready(item) for item in case.body]
-        return case
 
     def ready(self, item: Any) -> Any:
         """Return ``item`` as a link every conforming server accepts, its externalId made fresh."""
@@ -277,113 +219,99 @@ class SchemathesisRun:
             ready = plain(ready)
         if isinstance(ready.get("geo"), dict):
             ready["geo"] = {
-                COUNTRIES[i % len(COUNTRIES)]: url for i, url in enumerate(ready["geo"].values())
+                COUNTRY_CODES[i % len(COUNTRY_CODES)]: url
+                for i, url in enumerate(ready["geo"].values())
             }
-        return ready
+        return {key: value for key, value in ready.items() if key not in self.ctx.locked_fields}
 
     def run(self) -> None:
-        """Run every phase once, recording each check's outcome; re-raise a stop at the end."""
-        prepared = prepared_test(self.ctx)
-        prepared.run = self
-        try:
-            prepared.test()
-        finally:
-            prepared.run = None
-        if self.stopped is not None:
-            self.ctx.stop = self.stopped
+        """Draw positive then negative cases, recording each check's outcome; stop if told to."""
+        operation = operation_for(self.ctx)
+        for positive in (True, False):
+            self.run_mode(operation, positive)
+            if self.stopped is not None:
+                self.ctx.stop = self.stopped
+                return
 
-    def one_case(self, case: Any) -> None:
-        """Send one case (waiting out 429s) and run every check on the answer."""
+    def run_mode(self, operation: Operation, positive: bool) -> None:
+        """Run one mode's generated cases under the run's seed."""
+        settings = self.ctx.settings
+        label = "positive" if positive else "negative"
+
+        @hypothesis.seed(derived_seed(settings.seed, f"schemathesis.{label}"))
+        @hypothesis.settings(
+            max_examples=settings.max_examples,
+            database=None,
+            deadline=None,
+            phases=[hypothesis.Phase.generate],
+            suppress_health_check=list(hypothesis.HealthCheck),
+            verbosity=hypothesis.Verbosity.quiet,
+        )
+        @hypothesis.given(operation.cases(positive))
+        def generated(case: GeneratedCase) -> None:
+            self.one_case(case)
+
+        generated()
+
+    def one_case(self, case: GeneratedCase) -> None:
+        """Send one case (waiting out 429s) and record every check's outcome on the answer."""
         if self.stopped is not None:
             return
         self.cases += 1
         if self.cases % PROGRESS_EVERY == 0:
             self.ctx.tell(f"schemathesis: {self.cases} cases")
-        self.map_case(case)
-        if not judges_invalid(case, self.ctx.settings.strict):
+        if case.positive and isinstance(case.body, list):
+            case.body = [self.ready(item) for item in case.body]
+        elif not case.positive and not judges_invalid(case.body, self.ctx.settings.strict):
             self.skipped += 1
             return
         try:
-            response = self.call(case)
+            answer = self.call(case)
+            if answer is None:
+                return
+            outcomes = case.validate(answer, self.ctx.transport.session, self.ctx.settings.timeout)
         except (RunStoppedError, ServerUnreachableError) as stop:
             self.stopped = stop
             return
         except requests.RequestException as error:
             finding = Finding(
-                f"no HTTP answer: {type(error).__name__}",
-                "an HTTP answer",
-                curl=case.as_curl_command(),
+                f"no HTTP answer: {type(error).__name__}", "an HTTP answer", curl=case.curl()
             )
             self.ctx.verdict.failed("schemathesis.not_a_server_error", finding)
             return
-        if response is None:
-            return
-        for name, check in CHECKS.items():
-            self.validate(case, response, name, check)
-
-    def call(self, case: Any) -> Any:
-        """Call the case; on 429 validate it, wait and retry; None when it stays rate limited."""
-        session = self.ctx.transport.session
-        for _ in range(RATE_LIMIT_RETRIES + 1):
-            response = case.call(
-                base_url=self.base_url, session=session, timeout=self.ctx.settings.timeout
-            )
-            if response.status_code != 429:
-                return response
-            received = self.received(response)
-            self.ctx.transport.on_rate_limited(Exchange(self.sent(response), received))
-            self.ctx.transport.wait_out(received)
-        return None
-
-    def validate(self, case: Any, response: Any, name: str, check: Any) -> None:
-        """Run one check and record its outcome under its behaviour."""
-        behaviour = f"schemathesis.{name}"
-        transport_kwargs = {
-            "session": self.ctx.transport.session,
-            "timeout": self.ctx.settings.timeout,
-            "base_url": self.base_url,
-        }
-        try:
-            case.validate_response(response, checks=[check], transport_kwargs=transport_kwargs)
-        except FailureGroup as group:
-            for failure in group.exceptions:
-                problem = f"{failure.title}: {' '.join(str(failure.message).split())[:400]}"
-                exchange = Exchange(self.sent(response), self.received(response))
-                self.ctx.verdict.failed(
-                    behaviour,
-                    Finding(problem, self.documented(name), exchange, exchange.sent.curl()),
+        exchange = self.exchange(answer)
+        self.ctx.observe(exchange)
+        for outcome in outcomes:
+            behaviour = f"schemathesis.{outcome.name}"
+            if outcome.failure is None:
+                self.ctx.verdict.passed(behaviour)
+            else:
+                finding = Finding(
+                    outcome.failure, self.documented(outcome.name), exchange, exchange.sent.curl()
                 )
-        except (RunStoppedError, ServerUnreachableError) as stop:
-            self.stopped = stop
-        except requests.RequestException:
-            self.ctx.verdict.note(behaviour, "a follow-up request of the check got no answer")
-        else:
-            self.ctx.verdict.passed(behaviour)
+                self.ctx.verdict.failed(behaviour, finding)
+
+    def call(self, case: GeneratedCase) -> Answer | None:
+        """Send the case; on 429 validate it, wait and retry; None when it stays rate limited."""
+        for _ in range(RATE_LIMIT_RETRIES + 1):
+            answer = case.send(self.ctx.transport.session, self.ctx.settings.timeout)
+            if answer.status != 429:
+                return answer
+            exchange = self.exchange(answer)
+            self.ctx.transport.on_rate_limited(exchange)
+            self.ctx.transport.wait_out(exchange.received)
+        return None
 
     @staticmethod
     def documented(name: str) -> str:
         """Return what the spec says, for a failure of check ``name``."""
-        from contract_tests.behaviours import BEHAVIOURS
-
-        return BEHAVIOURS[f"schemathesis.{name}"].title
+        return SCHEMATHESIS_BEHAVIOURS[name][0]
 
     @staticmethod
-    def sent(response: Any) -> Sent:
-        """Return the request behind a Schemathesis response."""
-        request = response.request
-        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
-        headers = {
-            k: v
-            for k, v in request.headers.items()
-            if k.lower() not in ("user-agent", "accept-encoding", "connection", "content-length")
-        }
-        return Sent(str(request.url), headers, body)
-
-    @staticmethod
-    def received(response: Any) -> Received:
-        """Return a Schemathesis response as the suite's Received."""
-        headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
-        return Received(response.status_code, headers, response.content, response.elapsed)
+    def exchange(answer: Answer) -> Exchange:
+        """Return a Schemathesis answer as the suite's Exchange."""
+        sent = Sent(answer.request_url, answer.request_headers, answer.request_body)
+        return Exchange(sent, Received(answer.status, answer.headers, answer.body))
 
 
 def check_with_schemathesis(ctx: RunContext) -> None:

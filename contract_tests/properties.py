@@ -8,11 +8,11 @@ from typing import Any
 import hypothesis
 from hypothesis import strategies as st
 
+from contract_tests import rules
+from contract_tests.behaviours import checks
 from contract_tests.context import RunContext
-from contract_tests.creation import COUNTRIES
 from contract_tests.fuzzing import derived_seed
 
-UTM_KEYS = ("source", "medium", "campaign", "term", "content", "referral")
 # Every character but lone surrogates, which JSON in UTF-8 cannot carry.
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
@@ -28,20 +28,28 @@ DATES = st.datetimes(
     min_value=datetime.datetime(2030, 1, 1),
     max_value=datetime.datetime(2099, 12, 31),
 ).map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def strategy_for(field: str, kind: str) -> st.SearchStrategy[Any]:
+    """Return the values drawn for one field, by what the spec says it holds."""
+    if kind == "record":
+        keys = rules.record_keys(field)
+        return st.fixed_dictionaries({}, optional=dict.fromkeys(keys, TEXT))
+    by_kind: dict[str, st.SearchStrategy[Any]] = {
+        "url": URLS,
+        "uuid": st.uuids().map(str),
+        "date-time": DATES,
+        "text": TEXT,
+        "boolean": st.booleans(),
+        "map": st.dictionaries(st.sampled_from(rules.COUNTRY_CODES), URLS, max_size=3),
+    }
+    return by_kind[kind]
+
+
 OPTIONAL_FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "title": TEXT,
-    "description": TEXT,
-    "image": URLS,
-    "utm": st.fixed_dictionaries({}, optional=dict.fromkeys(UTM_KEYS, TEXT)),
-    "expiresAt": DATES,
-    "expiredUrl": URLS,
-    "password": TEXT,
-    "cloaked": st.booleans(),
-    "ios": URLS,
-    "android": URLS,
-    "geo": st.dictionaries(st.sampled_from(COUNTRIES), URLS, max_size=3),
-    "tenantId": TEXT,
-    "partnerId": st.uuids().map(str),
+    name: strategy_for(name, rules.kind_of(schema))
+    for name, schema in rules.link_field_schemas().items()
+    if name not in rules.required_fields() and name != rules.EXTERNAL_ID_FIELD
 }
 ITEMS = st.fixed_dictionaries(
     {"url": URLS, "withExternalId": st.booleans()}, optional=OPTIONAL_FIELDS
@@ -59,7 +67,7 @@ SPOILERS: tuple[dict[str, Any], ...] = (
 
 def settle(ctx: RunContext, drawn: dict[str, Any]) -> dict[str, Any]:
     """Turn a drawn item into a link of this run: the collection, a fresh externalId if drawn."""
-    item = {key: value for key, value in drawn.items() if key != "withExternalId"}
+    item = ctx.unlocked({key: value for key, value in drawn.items() if key != "withExternalId"})
     item["collectionId"] = ctx.settings.collection_id
     if drawn["withExternalId"]:
         item["externalId"] = ctx.fresh("hy")
@@ -76,6 +84,11 @@ def _settings(ctx: RunContext, examples: int) -> hypothesis.settings:
     )
 
 
+@checks(
+    "properties.created",
+    "generated batches are created: count, order, echo, derivation, uniqueness",
+    "Status Codes > 201; decisions 4, 5",
+)
 def check_created(ctx: RunContext) -> None:
     """Any valid batch is created: count, order, echoes, derivation and uniqueness hold."""
 
@@ -90,6 +103,11 @@ def check_created(ctx: RunContext) -> None:
     created()
 
 
+@checks(
+    "properties.rejected",
+    "generated batches with one bad item are rejected whole, externalIds left free",
+    "Status Codes > 400; decisions 2, 4",
+)
 def check_rejected(ctx: RunContext) -> None:
     """A valid batch spoiled by one bad item is rejected whole and leaves its externalIds free."""
 

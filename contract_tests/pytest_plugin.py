@@ -31,6 +31,11 @@ OPTIONS: dict[str, tuple[str, type, str]] = {
     "--hoko-timeout": ("timeout", float, "seconds per request"),
     "--hoko-max-time": ("max_time", float, "ceiling for the whole run, in seconds"),
     "--hoko-rate-probe": ("rate_probe", int, "requests spent looking for a 429"),
+    "--hoko-plan-features": (
+        "plan_features",
+        str,
+        "comma-separated features of the key's plan, '' for none (default: all)",
+    ),
 }
 
 
@@ -46,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def settings_from_config(config: pytest.Config) -> RunSettings:
     """Return the run's settings from the ``--hoko-*`` options, else the HOKO_* env vars."""
-    from contract_tests.settings import ENV_VARS, RunSettings
+    from contract_tests.settings import ENV_VARS, RunSettings, parse_features
 
     values: dict[str, object] = {"strict": bool(config.getoption("--hoko-strict")), "quiet": True}
     for option, (name, _, _) in OPTIONS.items():
@@ -54,7 +59,7 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
         if value is None and name in ENV_VARS:
             value = os.environ.get(ENV_VARS[name])
         if value is not None:
-            values[name] = value
+            values[name] = parse_features(value) if name == "plan_features" else value
     missing = [
         option
         for option, (name, _, _) in OPTIONS.items()

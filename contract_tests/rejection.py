@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from contract_tests.behaviours import checks
 from contract_tests.context import RunContext
+from contract_tests.rules import fields_of_kind
 
 DOCUMENTED_400 = [{"url": "invalid-url"}]  # the request of the documentation's 400 example
 BAD_URLS = (
@@ -19,7 +21,6 @@ BAD_URLS = (
     "https://example.com/\u0007bell",
     "//example.com/no-scheme",
 )
-URL_FIELDS = ("image", "expiredUrl", "ios", "android")
 WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("collectionId", "not-a-uuid"),
     ("collectionId", 42),
@@ -43,6 +44,11 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
 )
 
 
+@checks(
+    "invalid.documented-example",
+    "the documented 400 request is rejected",
+    "Status Codes > 400",
+)
 def check_documented_example(ctx: RunContext) -> None:
     """The documented 400 request, and its url rule on its own, get the documented 400."""
     with ctx.checking("invalid.documented-example"):
@@ -56,17 +62,27 @@ def check_documented_example(ctx: RunContext) -> None:
             )
 
 
+@checks(
+    "invalid.url",
+    "a URL that is not an absolute http(s) URL is rejected",
+    "Request Body; decision 10",
+)
 def check_urls(ctx: RunContext) -> None:
     """Each URL field rejects what is not an absolute http(s) URL with a host (decision 10)."""
     with ctx.checking("invalid.url"):
         for bad in BAD_URLS:
             exchange = ctx.post([ctx.link(url=bad)])
             ctx.expect_error("invalid.url", exchange, 400, f"url {bad!r} is not an http(s) URL")
-        for field in URL_FIELDS:
+        for field in fields_of_kind("url"):
             exchange = ctx.post([ctx.link(**{field: "invalid-url"})])
             ctx.expect_error("invalid.url", exchange, 400, f"{field} is not an http(s) URL")
 
 
+@checks(
+    "invalid.body-shape",
+    "a body that is not JSON, not an array, or has a non-object item is rejected",
+    "Request Body; decision 2",
+)
 def check_body_shape(ctx: RunContext) -> None:
     """Not JSON, not an array, or an item that is not an object: 400 (decision 2)."""
     with ctx.checking("invalid.body-shape"):
@@ -80,12 +96,14 @@ def check_body_shape(ctx: RunContext) -> None:
             ctx.expect_error("invalid.body-shape", exchange, 400, "not an array of link objects")
 
 
+@checks("invalid.empty-array", "an empty array is rejected", "Request Body; decision 2")
 def check_empty_array(ctx: RunContext) -> None:
     """An empty array gets 400 (decision 2)."""
     with ctx.checking("invalid.empty-array"):
         ctx.expect_error("invalid.empty-array", ctx.post([]), 400, "an empty array")
 
 
+@checks("invalid.required-field", "a link without url or collectionId is rejected", "Request Body")
 def check_required_fields(ctx: RunContext) -> None:
     """A link without url, without collectionId, or empty gets 400."""
     with ctx.checking("invalid.required-field"):
@@ -97,6 +115,11 @@ def check_required_fields(ctx: RunContext) -> None:
             )
 
 
+@checks(
+    "invalid.wrong-value",
+    "a field of the wrong type or format is rejected",
+    "Request Body; decision 2",
+)
 def check_wrong_values(ctx: RunContext) -> None:
     """A field of the wrong type or format gets 400, also as the second item of a batch."""
     with ctx.checking("invalid.wrong-value"):
@@ -105,6 +128,7 @@ def check_wrong_values(ctx: RunContext) -> None:
             ctx.expect_error("invalid.wrong-value", exchange, 400, f"{field}={value!r} is invalid")
 
 
+@checks("invalid.null", "null for any field is rejected", "decision 2")
 def check_nulls(ctx: RunContext) -> None:
     """``null`` for any documented field gets 400 (decision 2)."""
     with ctx.checking("invalid.null"):
@@ -120,6 +144,11 @@ def ctx_fields() -> frozenset[str]:
     return link_fields()
 
 
+@checks(
+    "invalid.unknown-collection",
+    "an unknown collectionId is rejected",
+    "Request Body; Important Constraints",
+)
 def check_unknown_collection(ctx: RunContext) -> None:
     """A collectionId that names no collection of the workspace gets 400."""
     with ctx.checking("invalid.unknown-collection"):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import openapi
 from contract_tests.behaviours import Observation, Status, Verdict
+from contract_tests.coverage import CellOutcome, Coverage
 from contract_tests.transport import Counters
 
 MARKS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_OBSERVED: "N/O "}
@@ -38,13 +40,43 @@ def failure_text(observation: Observation) -> str:
     return "\n".join(blocks)
 
 
-def render(verdict: Verdict, counters: Counters, seed: int, run_tag: str) -> str:
-    """Return the whole report."""
+def coverage_lines(coverage: Coverage) -> list[str]:
+    """Return what the run exercised: each documented status, then every matrix cell."""
+    seen = [
+        f"{status} {'seen' if coverage.statuses[status] else 'NOT SEEN'} "
+        f"({coverage.statuses[status]})"
+        for status in openapi.STATUS_CODES
+    ]
+    lines = ["", "Coverage:", "  documented statuses: " + ", ".join(seen)]
+    other = sorted(set(coverage.statuses) - set(openapi.STATUS_CODES))
+    if other:
+        lines.append(
+            "  other statuses: " + ", ".join(f"{s} ({coverage.statuses[s]})" for s in other)
+        )
+    totals = coverage.totals()
+    lines.append(
+        f"  matrix: {len(coverage.cells)} cells: "
+        + ", ".join(f"{totals[outcome]} {outcome}" for outcome in CellOutcome)
+    )
+    lines += [f"    {outcome:<11} {name}" for name, outcome in coverage.cells.items()]
+    return lines
+
+
+def render(
+    verdict: Verdict,
+    counters: Counters,
+    seed: int,
+    run_tag: str,
+    coverage: Coverage | None = None,
+) -> str:
+    """Return the whole report: behaviours, failures, coverage, then the run's figures."""
     observations = list(verdict.observations.values())
     lines = [summary_line(observation) for observation in observations]
     failing = [observation for observation in observations if observation.status is Status.FAIL]
     if failing:
         lines += ["", "Failures:", *(failure_text(observation) + "\n" for observation in failing)]
+    if coverage is not None:
+        lines += [*coverage_lines(coverage), ""]
     counts = {status: sum(o.status is status for o in observations) for status in Status}
     lines.append(
         f"{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
@@ -55,8 +87,10 @@ def render(verdict: Verdict, counters: Counters, seed: int, run_tag: str) -> str
     return "\n".join(lines)
 
 
-def write_junit(verdict: Verdict, counters: Counters, path: str) -> None:
-    """Write one JUnit test case per behaviour; not observed ones are skipped."""
+def write_junit(
+    verdict: Verdict, counters: Counters, path: str, coverage: Coverage | None = None
+) -> None:
+    """Write one JUnit test case per behaviour, and one per matrix cell; not run ones skipped."""
     observations = list(verdict.observations.values())
     suite = ET.Element(
         "testsuite",
@@ -81,8 +115,34 @@ def write_junit(verdict: Verdict, counters: Counters, path: str) -> None:
         elif observation.status is Status.NOT_OBSERVED:
             ET.SubElement(case, "skipped", message="; ".join(observation.notes) or "not observed")
         ET.SubElement(case, "system-out").text = f"{behaviour.title} [{behaviour.section}]"
+    if coverage is not None:
+        add_coverage(suite, coverage)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def add_coverage(suite: ET.Element, coverage: Coverage) -> None:
+    """Add the coverage to a JUnit suite: statuses as properties, a test case per matrix cell."""
+    properties = ET.SubElement(suite, "properties")
+    for status in openapi.STATUS_CODES:
+        ET.SubElement(
+            properties, "property", name=f"status.{status}", value=str(coverage.statuses[status])
+        )
+    for outcome, total in coverage.totals().items():
+        ET.SubElement(properties, "property", name=f"matrix.{outcome}", value=str(total))
+    for name, outcome in coverage.cells.items():
+        case = ET.SubElement(suite, "testcase", classname="hoko-contract.coverage", name=name)
+        if outcome is CellOutcome.FAILED:
+            ET.SubElement(case, "failure", message=f"{name}: failed (see matrix.* behaviours)")
+        elif outcome is CellOutcome.NOT_RUN:
+            ET.SubElement(case, "skipped", message="not run")
+        ET.SubElement(case, "system-out").text = str(outcome)
+    cells = list(coverage.cells.values())
+    suite.set("tests", str(int(suite.get("tests", "0")) + len(cells)))
+    failed = sum(outcome is CellOutcome.FAILED for outcome in cells)
+    suite.set("failures", str(int(suite.get("failures", "0")) + failed))
+    skipped = sum(outcome is CellOutcome.NOT_RUN for outcome in cells)
+    suite.set("skipped", str(int(suite.get("skipped", "0")) + skipped))

@@ -11,6 +11,8 @@ from contract_tests import (
     batches,
     creation,
     fuzzing,
+    matrix,
+    probes,
     properties,
     ratelimit,
     rejection,
@@ -18,6 +20,7 @@ from contract_tests import (
 )
 from contract_tests.behaviours import Verdict
 from contract_tests.context import RunContext
+from contract_tests.coverage import Coverage
 from contract_tests.errors import ContractError, ServerUnreachableError, TransportFailureError
 from contract_tests.settings import RunSettings
 from contract_tests.transport import Counters, Sent
@@ -31,6 +34,7 @@ class RunResult:
 
     verdict: Verdict
     counters: Counters
+    coverage: Coverage
     stopped: ContractError | None = None
 
     @property
@@ -48,6 +52,8 @@ def checks_for(settings: RunSettings) -> list[Check]:
         *creation.CHECKS,
         *rejection.CHECKS,
         *batches.CHECKS,
+        *matrix.CHECKS,
+        *probes.CHECKS,
         *properties.CHECKS,
         *fuzzing.CHECKS_TO_RUN,
     ]
@@ -89,5 +95,5 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             )
         check(ctx)
         if ctx.stop is not None:
-            return RunResult(ctx.verdict, ctx.transport.counters, ctx.stop)
-    return RunResult(ctx.verdict, ctx.transport.counters)
+            return RunResult(ctx.verdict, ctx.transport.counters, ctx.coverage, ctx.stop)
+    return RunResult(ctx.verdict, ctx.transport.counters, ctx.coverage)

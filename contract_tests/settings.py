@@ -41,6 +41,8 @@ class RunSettings:
     max_wait: float = 65.0
     run_tag: str = field(default_factory=lambda: secrets.token_hex(4))
     quiet: bool = False
+    # What the key's plan unlocks (decision 16); None: every feature the spec names.
+    plan_features: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         parsed = urllib.parse.urlsplit(self.base_url)
@@ -67,8 +69,23 @@ class RunSettings:
                 raise UsageError(flag, "must be positive")
         if self.max_wait < 0:
             raise UsageError("--max-wait", "must not be negative")
+        if self.plan_features is not None:
+            from contract_tests.rules import all_features
+
+            unknown = sorted(self.plan_features - all_features())
+            if unknown:
+                known = ", ".join(sorted(all_features()))
+                raise UsageError(
+                    "--plan-features", f"unknown {', '.join(unknown)} (known: {known})"
+                )
         if not re.fullmatch(r"[A-Za-z0-9]{1,16}", self.run_tag):
             raise UsageError("--run-tag", "must be 1-16 letters or digits")
+
+    def features(self) -> frozenset[str]:
+        """Return the plan features this run assumes the key has."""
+        from contract_tests.rules import all_features
+
+        return all_features() if self.plan_features is None else self.plan_features
 
     @property
     def links_url(self) -> str:
@@ -76,3 +93,8 @@ class RunSettings:
         from openapi import LINKS_PATH
 
         return self.base_url.rstrip("/") + LINKS_PATH
+
+
+def parse_features(text: str) -> frozenset[str]:
+    """Return the features of a comma-separated list (the empty string: none)."""
+    return frozenset(part.strip() for part in text.split(",") if part.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,8 @@ class Counters:
 
     requests: int = 0
     rate_limited: int = 0
+    # Every answer's status, whichever part of the suite sent the request.
+    statuses: Counter[int] = field(default_factory=Counter)
     waited: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -143,6 +146,7 @@ class BoundedSession(requests.Session):
         kwargs["stream"] = True
         try:
             response = super().send(request, **kwargs)
+            spent.statuses[response.status_code] += 1
             read_whole(response, time.monotonic() + kwargs["timeout"])
         except requests.ConnectionError as error:
             refused = "refused" in str(error).lower()

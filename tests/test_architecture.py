@@ -182,3 +182,72 @@ def test_uvicorn_internals_are_used_by_the_protocol_adapter_alone() -> None:
         if any(name.startswith("uvicorn.") for name in imported_modules(module))
     )
     assert users == ["mock_server/protocol.py"]
+
+
+CLOCKS = {"monotonic", "perf_counter", "time", "process_time", "monotonic_ns", "perf_counter_ns"}
+
+
+def is_clock_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CLOCKS
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "time"
+    )
+
+
+def is_span(node: ast.AST) -> bool:
+    """Tell whether ``node`` is a subtraction involving a clock reading (a span of time)."""
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub)
+        and any(map(is_clock_call, ast.walk(node)))
+    )
+
+
+def elapsed_asserts(tree: ast.AST) -> list[tuple[str, int]]:
+    """Return (function, line) of every assert that compares a span of clock readings."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        spans: set[str] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and any(map(is_span, ast.walk(node.value))):
+                spans.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Assert):
+                continue
+            parts = list(ast.walk(node.test))
+            timed = any(
+                is_span(part)
+                or (isinstance(part, ast.Name) and part.id in spans)
+                or (isinstance(part, ast.Attribute) and part.attr in {"elapsed", "seconds"})
+                for part in parts
+            )
+            if timed:
+                found.append((function.name, node.lineno))
+    return found
+
+
+def test_no_test_asserts_elapsed_time() -> None:
+    """Tests bound time with subprocess timeouts and --max-time, never by asserting a duration."""
+    offenders = {}
+    for module in sorted((ROOT / "tests").rglob("*.py")):
+        name = str(module.relative_to(ROOT))
+        found = elapsed_asserts(ast.parse(module.read_text(encoding="utf-8")))
+        if found:
+            offenders[name] = found
+    assert offenders == {}
+
+
+def test_the_elapsed_rule_sees_the_usual_forms() -> None:
+    """The rule catches a direct span, a span kept in a variable, and a counter's elapsed."""
+    source = (
+        "def f():\n    started = time.monotonic()\n    assert time.monotonic() - started < 9\n"
+        "def g():\n    spent = time.perf_counter() - t0\n    assert spent < 3\n"
+        "def h(result):\n    assert result.counters.elapsed < 60\n"
+        "def ok():\n    deadline = time.monotonic() + 5\n    assert code == 0\n"
+    )
+    assert [name for name, _ in elapsed_asserts(ast.parse(source))] == ["f", "g", "h"]

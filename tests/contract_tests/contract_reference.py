@@ -11,12 +11,14 @@ import math
 import re
 import threading
 import time
+import unicodedata
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import contract_faults
 import jsonschema_rs
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,6 +53,7 @@ class Workspace:
 
     external_ids: set[str] = field(default_factory=set)
     short_ids: set[str] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
     windows: dict[str, tuple[float, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
@@ -95,6 +98,8 @@ class ReferenceServer:
         if self.broken("body-before-auth") and not self.body_ok(body):
             return error(400)
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if self.broken("limit-before-auth") and self.any_window_full():
+            return error(429, {"retryAfter": 1}, {"Retry-After": "1"})
         if "authorization" not in request.headers and self.broken("no-auth-500"):
             return PlainTextResponse("Internal Server Error", 500)
         known = key in (FULL_KEY, NO_SCOPE_KEY, BASIC_KEY)
@@ -110,9 +115,25 @@ class ReferenceServer:
         if limited is not None:
             return limited
         response = self.create(body, key)
+        if response.status_code == 400 and self.broken("400-not-counted"):
+            self.uncount(key)
+        if self.broken("counted-per-link") and response.status_code == 201:
+            self.uncount(key, -(len(json.loads(response.body)) - 1))
+        if self.broken("rate-headers-float"):
+            headers["X-RateLimit-Reset"] += ".5"
         if "rate-headers-only-on-429" not in self.options.free:
             response.headers.update(headers)
         return response
+
+    def any_window_full(self) -> bool:
+        """Tell whether some key has spent its window (for the fault that limits before auth)."""
+        return any(used >= self.options.rate_limit for _, used in self.state.windows.values())
+
+    def uncount(self, key: str, requests: int = 1) -> None:
+        """Give ``requests`` back to the key's window (negative: take more)."""
+        with self.state.lock:
+            start, used = self.state.windows[key]
+            self.state.windows[key] = (start, used - requests)
 
     def count_request(self, key: str) -> tuple[Response | None, dict[str, str]]:
         """Count one request in the key's fixed window; return a 429 when the window is full."""
@@ -170,20 +191,42 @@ class ReferenceServer:
             return error(400, {"details": problem} if "extra-fields" in self.options.free else None)
         with self.state.lock:
             if not self.broken("duplicate-external-id-across") and any(
-                item.get("externalId") in self.state.external_ids for item in items
+                self.identity(item.get("externalId")) in self.state.external_ids for item in items
             ):
                 return error(400)
+            if (
+                self.broken("url-unique") and any(item["url"] in self.state.urls for item in items)
+            ) or (self.broken("url-unique") and len({i["url"] for i in items}) < len(items)):
+                return error(400)
+            self.state.urls.update(item["url"] for item in items)
             self.reserve(items)
             links = [self.link(item) for item in items]
         if self.broken("order-reversed"):
             links.reverse()
+        if self.broken("created-then-500"):
+            # Stored, then the answer's serialization crashes: a classic half-finished request.
+            return PlainTextResponse("Internal Server Error", 500)
+        if self.broken("created-as-text"):
+            return Response(json.dumps(links), 201, media_type="text/plain")
         return JSONResponse(links, 200 if self.broken("status-200") else 201)
 
     def reserve(self, items: list[dict[str, Any]]) -> None:
         """Take the externalIds of ``items``."""
         self.state.external_ids.update(
-            item["externalId"] for item in items if isinstance(item.get("externalId"), str)
+            self.identity(item["externalId"])
+            for item in items
+            if isinstance(item.get("externalId"), str)
         )
+
+    def identity(self, external_id: Any) -> Any:
+        """Return the key an externalId is stored under (folded when a fault says so)."""
+        if not isinstance(external_id, str):
+            return external_id
+        if self.broken("external-id-case-folded"):
+            return external_id.casefold()
+        if self.broken("external-id-normalized"):
+            return unicodedata.normalize("NFC", external_id)
+        return external_id
 
     def invalid(self, items: list[Any], key: str) -> str | None:
         """Return why the batch is a 400, or None when every rule holds."""
@@ -203,7 +246,7 @@ class ReferenceServer:
             problem = self.invalid_item(item, key)
             if problem is not None:
                 return f"item {index}: {problem}"
-        external = [item["externalId"] for item in items if "externalId" in item]
+        external = [self.identity(item["externalId"]) for item in items if "externalId" in item]
         if len(set(external)) != len(external) and not self.broken("duplicate-external-id-within"):
             return "externalId repeated"
         return None
@@ -227,6 +270,12 @@ class ReferenceServer:
             utm = item.get("utm")
             if isinstance(utm, dict):
                 item = {**item, "utm": {k: v for k, v in utm.items() if k in UTM_KEYS}}
+        item = self.loosened(item)
+        refused = self.refused(item)
+        if refused is not None:
+            return refused
+        if self.broken("schema-unchecked") and {"url", "collectionId"} <= set(item):
+            return None  # validation switched off: only the two required fields are looked at
         error_found = next(iter(self.validator.iter_errors([item])), None)
         if error_found is not None:
             return error_found.message
@@ -244,9 +293,22 @@ class ReferenceServer:
             "any-collection"
         ):
             return "unknown collection"
-        if key == BASIC_KEY and any(name in item for name in PLAN_FIELDS):
+        gated = [name for name in PLAN_FIELDS if name in item]
+        if self.broken("plan-gates-ignored"):
+            gated = []
+        if self.broken("cloaked-ungated"):
+            gated = [name for name in gated if name != "cloaked"]
+        if key == BASIC_KEY and gated:
             return "plan feature"
         return None
+
+    def loosened(self, item: Any) -> Any:
+        """Return ``item`` as a server that checks less than the contract sees it."""
+        return contract_faults.loosened(item, self.options.fault, self.options.free)
+
+    def refused(self, item: Any) -> str | None:
+        """Return why a server stricter than the contract refuses a valid ``item``."""
+        return contract_faults.refused(item, self.options.fault)
 
     def known_fields(self) -> set[str]:
         """Return the fields a link object documents."""
@@ -265,6 +327,7 @@ class ReferenceServer:
         echoed = {name: value for name, value in item.items() if name in self.known_fields()}
         if "omit-optional-echoes" in self.options.free:
             echoed = {"url": item["url"]}
+        echoed = contract_faults.reshaped_echo(echoed, self.options.fault)
         if self.broken("echo-trimmed"):
             echoed = {k: v.strip() if isinstance(v, str) else v for k, v in echoed.items()}
         link = {

@@ -44,6 +44,7 @@ from contract_serving import free_port, serving
         [*target("http://127.0.0.1:1"), "--max-batch", "10001"],
         [*target("http://127.0.0.1:1"), "--seed", "not-a-number"],
         [*target("http://127.0.0.1:1"), "--timeout", "0"],
+        [*target("http://127.0.0.1:1"), "--plan-features", "geoTargeting,teleportation"],
     ],
     ids=[
         "nothing",
@@ -53,6 +54,7 @@ from contract_serving import free_port, serving
         "max-batch-over",
         "bad-seed",
         "zero-timeout",
+        "unknown-plan-feature",
     ],
 )
 def test_bad_arguments_exit_2_in_one_line(arguments: list[str]) -> None:
@@ -98,6 +100,12 @@ def test_conforming_server_exits_0_with_a_line_per_behaviour(tmp_path: Path) -> 
     assert suite is not None
     assert suite.get("failures") == "0"
     assert int(suite.get("tests", "0")) >= 30
+    assert "documented statuses: 201 seen" in result.stdout
+    # Every cell ran but the one the spec marks free (an offset-less date-time, decision 15).
+    assert "accepted-ok, 0 failed, 1 not run" in result.stdout
+    cells = [c for c in suite.iter("testcase") if c.get("classname") == "hoko-contract.coverage"]
+    assert len(cells) > 100
+    assert all(c.find("failure") is None for c in cells)
 
 
 @pytest.mark.slow

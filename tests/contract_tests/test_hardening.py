@@ -77,25 +77,21 @@ UNAUTHORIZED = (
 
 
 def test_server_that_never_answers_exits_2_within_the_timeout() -> None:
-    """A server that accepts but never answers: exit 2 in one line, soon after --timeout."""
+    """A server that accepts but never answers: exit 2 in one line, within the subprocess bound."""
     with raw_server(None) as url:
-        started = time.monotonic()
-        result = hoko_contract(*target(url), "--timeout", "1")
+        result = hoko_contract(*target(url), "--timeout", "1", timeout=15)
     assert_one_line_error(result)
     assert "timed out" in result.stderr
-    assert time.monotonic() - started < 15
 
 
 @pytest.mark.slow
 def test_connection_reset_mid_run_is_a_clear_failure() -> None:
     """Resets after the first answer: failures saying 'no HTTP answer', bounded, no traceback."""
     with raw_server(UNAUTHORIZED, answered=1) as url:
-        started = time.monotonic()
-        result = hoko_contract(*target(url), "--timeout", "2", "--quiet", timeout=200)
+        result = hoko_contract(*target(url), "--timeout", "2", "--quiet", timeout=120)
     assert result.returncode == 1, result.stderr
     assert "no HTTP answer: connection reset" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
-    assert time.monotonic() - started < 120
 
 
 @pytest.mark.slow
@@ -124,22 +120,18 @@ def test_server_going_down_mid_run_stops_the_run_with_exit_2() -> None:
                 served.stop()
                 time.sleep(0.5)
 
-        started = time.monotonic()
-        result = runner.run(settings_for(served.url), progress)
+        result = runner.run(settings_for(served.url, max_time=30.0), progress)
     assert result.exit_code == 2
     assert "refused" in str(result.stopped)
-    assert time.monotonic() - started < 30
 
 
 @pytest.mark.slow
 def test_run_ceiling_stops_a_slow_run_with_exit_2() -> None:
     """--max-time ends a run against a slow server in bounded time, in one line."""
     with serving(build_app(ServerOptions(latency=0.3))) as served:
-        started = time.monotonic()
-        result = hoko_contract(*target(served.url), "--max-time", "3", "--quiet")
+        result = hoko_contract(*target(served.url), "--max-time", "3", "--quiet", timeout=20)
     assert result.returncode == 2
     assert "run stopped by --max-time" in result.stderr
-    assert time.monotonic() - started < 20
 
 
 TRICKLE_HEADERS = (
@@ -165,11 +157,9 @@ def trickling_server() -> Iterator[str]:
 def test_endless_trickling_body_is_cut_at_the_timeout() -> None:
     """A body that never completes (each byte in time) still ends the request at --timeout."""
     with trickling_server() as url:
-        started = time.monotonic()
-        result = hoko_contract(*target(url), "--timeout", "1")
+        result = hoko_contract(*target(url), "--timeout", "1", timeout=15)
     assert_one_line_error(result)
     assert "not complete within the timeout" in result.stderr
-    assert time.monotonic() - started < 15
 
 
 @pytest.mark.slow

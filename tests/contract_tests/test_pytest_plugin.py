@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from contract_reference import COLLECTION, FULL_KEY, NO_SCOPE_KEY, ServerOptions, build_app
+from contract_reference import (
+    BASIC_KEY,
+    COLLECTION,
+    FULL_KEY,
+    NO_SCOPE_KEY,
+    ServerOptions,
+    build_app,
+)
 from contract_running import SEED
 from contract_serving import serving
 
@@ -84,3 +91,18 @@ def test_pyargs_run_without_a_target_errors_in_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "--hoko-base-url" in result.stdout
     assert "Traceback" not in result.stdout
+
+
+@pytest.mark.slow
+def test_pyargs_run_takes_the_plan_features(tmp_path: Path) -> None:
+    """--hoko-plan-features= (none) with the basic key: the gated fields' test passes."""
+    basic = [
+        option.replace(FULL_KEY, BASIC_KEY).replace("--hoko-max-batch=20", "--hoko-max-batch=5")
+        for option in options("BASE")
+    ]
+    with serving(build_app(ServerOptions())) as served:
+        arguments = [option.replace("BASE", served.url) for option in basic]
+        result = pytest_run(tmp_path, *arguments, "--hoko-plan-features=", "-q", "-rA")
+    assert result.returncode == 0, result.stdout[-3000:]
+    passed = [line for line in result.stdout.splitlines() if line.startswith("PASSED")]
+    assert any("test_behaviour[plan.gated-fields]" in line for line in passed), passed

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from contract_commands import parse_report
 
 from contract_tests import report
 from contract_tests.behaviours import BEHAVIOURS, Finding, Verdict
+from contract_tests.coverage import CellOutcome, Coverage
 from contract_tests.transport import Counters, Exchange, Received, Sent
 
 
@@ -55,3 +57,30 @@ def test_junit_has_a_case_per_behaviour_failures_and_skips(tmp_path: Path) -> No
     assert cases["auth.unknown-key"].find("failure") is None
     assert cases["auth.unknown-key"].find("skipped") is None
     assert cases["rate-limit.429"].find("skipped") is not None
+
+
+def test_coverage_shows_statuses_and_every_cell_with_totals(tmp_path: Path) -> None:
+    coverage = Coverage(Counter({201: 3, 400: 2, 500: 1}))
+    coverage.plan("url x url-port")
+    coverage.plan("title x type")
+    coverage.plan("geo x null")
+    coverage.settle("url x url-port", CellOutcome.ACCEPTED_OK)
+    coverage.settle("title x type", CellOutcome.FAILED)
+    coverage.settle("title x type", CellOutcome.REJECTED_OK)
+    text = report.render(Verdict(strict=False), Counters(), seed=1, run_tag="t", coverage=coverage)
+    assert "201 seen (3)" in text
+    assert "429 NOT SEEN (0)" in text
+    assert "other statuses: 500 (1)" in text
+    assert "matrix: 3 cells: 0 rejected-ok, 1 accepted-ok, 1 failed, 1 not run" in text
+    assert "failed      title x type" in text
+    path = tmp_path / "junit.xml"
+    report.write_junit(Verdict(strict=False), Counters(), str(path), coverage)
+    suite = parse_report(path).getroot().find("testsuite")
+    assert suite is not None
+    cells = [c for c in suite.iter("testcase") if c.get("classname") == "hoko-contract.coverage"]
+    assert [case.get("name") for case in cells] == ["url x url-port", "title x type", "geo x null"]
+    assert cells[1].find("failure") is not None
+    assert cells[2].find("skipped") is not None
+    values = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert values["status.429"] == "0"
+    assert values["matrix.failed"] == "1"
