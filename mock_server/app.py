@@ -25,6 +25,7 @@ from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
 from mock_server.cors import cors_middleware
+from mock_server.errors import StoreUnavailableError
 from mock_server.journal import JournalMiddleware
 from mock_server.responses import ErrorBodies
 from mock_server.store import LinkStore, MemoryStore
@@ -62,7 +63,10 @@ class MockApp(Starlette):
         status = 0
         try:
             try:
-                response = await self._links.respond(scope, receive)
+                try:
+                    response = await self._links.respond(scope, receive)
+                except StoreUnavailableError as error:
+                    response = unavailable(self._errors, error)
                 response.raw_headers.append(VARY_ORIGIN)
                 status = response.status_code
                 await response(scope, receive, send)
@@ -74,8 +78,17 @@ class MockApp(Starlette):
             raise
 
 
+def unavailable(errors: ErrorBodies, error: StoreUnavailableError) -> Response:
+    """Return the 503 that says which state store is unreachable; the client may retry."""
+    return errors.response(503, [(b"retry-after", b"1")], detail=str(error), store=error.store)
+
+
 def open_store(config: MockConfig) -> LinkStore:
-    """Return the store the config asks for: a SQLite file with ``state``, else memory."""
+    """Return the store the config asks for: Redis or a SQLite file with ``state``, else memory."""
+    if config_module.is_redis_url(config.state):
+        from mock_server.redis_store import RedisStore
+
+        return RedisStore(str(config.state), config.state_prefix, config.journal_size)
     if config.state:
         from mock_server.sqlite_store import SqliteStore
 
@@ -116,6 +129,10 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return errors.response(500)
 
+    async def store_unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreUnavailableError)
+        return unavailable(errors, exc)
+
     app = MockApp(
         links,
         store,
@@ -129,7 +146,12 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
             cors_middleware(config.cors_origins),
             Middleware(JournalMiddleware, store=store),
         ],
-        exception_handlers={404: not_found, 405: not_found, Exception: server_error},
+        exception_handlers={
+            404: not_found,
+            405: not_found,
+            StoreUnavailableError: store_unavailable,
+            Exception: server_error,
+        },
         lifespan=_closing(store),
     )
     app.state.config = config

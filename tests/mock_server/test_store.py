@@ -11,9 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
 from tests.mock_server.conftest import FULL, NOSCOPE, link, run_async, serve
+from tests.mock_server.redis_server import RedisServer, running_redis
 
 
 def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
@@ -21,12 +23,25 @@ def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
     return StoredLink(short_id, "550e8400-e29b-41d4-a716-446655440000", external_id, b"{}")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the session; each store test uses a prefix of its own."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LinkStore]:
     """Each store implementation, fresh, with a journal of 3 entries."""
-    made: LinkStore = (
-        MemoryStore(3) if request.param == "memory" else SqliteStore(str(tmp_path / "s.db"), 3)
-    )
+    made: LinkStore
+    if request.param == "memory":
+        made = MemoryStore(3)
+    elif request.param == "sqlite":
+        made = SqliteStore(str(tmp_path / "s.db"), 3)
+    else:
+        server = request.getfixturevalue("redis_server")
+        # The tests pass fixed times; the served mock counts on Redis's clock instead.
+        made = RedisStore(server.url, tmp_path.name, 3, caller_clock=True)
     yield made
     asyncio.run(made.close())
 

@@ -1,0 +1,119 @@
+-- The RedisStore's scripts, one per section; each runs whole or not at all (EVALSHA).
+-- Every key of a workspace shares its {hash tag}, so each script touches one Redis Cluster slot.
+
+--- admit
+-- Count one request in its fixed window, then, unless that exceeds the limit, store a batch:
+-- every link or none. Everything is checked before the first write, because a script that
+-- fails halfway keeps what it already wrote.
+-- KEYS: links (shortId -> record), externalIds (externalId -> shortId), order (shortIds, oldest
+--   first), window (start, count).
+-- ARGV: count ('1' or '0'), limit, window (microseconds), now (microseconds; '' reads Redis TIME),
+--   links total ('' for no cap), then per link: shortId, '=' .. externalId or '', record.
+-- Returns: count, window end (microseconds, as text), outcome ('stored', 'limited', 'taken',
+--   'total', 'collision'), then the taken externalIds or the number of links stored.
+local count, resets_at = 0, '0'
+if ARGV[1] == '1' then
+  local now = tonumber(ARGV[4])
+  if now == nil then
+    local time = redis.call('TIME')
+    now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  end
+  local length = tonumber(ARGV[3])
+  local start = now - now % length
+  local started = string.format('%.0f', start)
+  resets_at = string.format('%.0f', start + length)
+  if redis.call('HGET', KEYS[4], 'start') == started then
+    count = redis.call('HINCRBY', KEYS[4], 'count', 1)
+  else
+    redis.call('HSET', KEYS[4], 'start', started, 'count', 1)
+    count = 1
+  end
+  -- The window's key expires at the window's end, measured on the clock that opened it.
+  redis.call('PEXPIRE', KEYS[4], math.max(1, math.ceil((start + length - now) / 1000)))
+  if count > tonumber(ARGV[2]) then
+    return {count, resets_at, 'limited'}
+  end
+end
+local first = 6
+local links = (#ARGV - first + 1) / 3
+if links == 0 then
+  return {count, resets_at, 'stored'}
+end
+local taken, seen = {}, {}
+for index = first, #ARGV, 3 do
+  local external = ARGV[index + 1]
+  if external ~= '' then
+    external = string.sub(external, 2)
+    if seen[external] or redis.call('HEXISTS', KEYS[2], external) == 1 then
+      taken[#taken + 1] = external
+    end
+    seen[external] = true
+  end
+end
+if #taken > 0 then
+  return {count, resets_at, 'taken', unpack(taken)}
+end
+local stored = redis.call('HLEN', KEYS[1])
+if ARGV[5] ~= '' and stored + links > tonumber(ARGV[5]) then
+  return {count, resets_at, 'total', stored}
+end
+local short_ids = {}
+for index = first, #ARGV, 3 do
+  local short_id = ARGV[index]
+  if short_ids[short_id] or redis.call('HEXISTS', KEYS[1], short_id) == 1 then
+    return {count, resets_at, 'collision'}
+  end
+  short_ids[short_id] = true
+end
+-- Every check passed: write in chunks, as unpack() has a stack limit.
+local chunk = 2000
+for from = first, #ARGV, 3 * chunk do
+  local records, externals, order = {}, {}, {}
+  for index = from, math.min(#ARGV, from + 3 * chunk - 1), 3 do
+    local short_id, external = ARGV[index], ARGV[index + 1]
+    records[#records + 1] = short_id
+    records[#records + 1] = ARGV[index + 2]
+    order[#order + 1] = short_id
+    if external ~= '' then
+      externals[#externals + 1] = string.sub(external, 2)
+      externals[#externals + 1] = short_id
+    end
+  end
+  redis.call('HSET', KEYS[1], unpack(records))
+  redis.call('RPUSH', KEYS[3], unpack(order))
+  if #externals > 0 then
+    redis.call('HSET', KEYS[2], unpack(externals))
+  end
+end
+return {count, resets_at, 'stored'}
+
+--- peek
+-- Return a key's count in the current window without counting a request.
+-- KEYS: window. ARGV: window (microseconds), now (microseconds; '' reads Redis TIME).
+-- Returns: count, window end (microseconds, as text).
+local now = tonumber(ARGV[2])
+if now == nil then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
+local length = tonumber(ARGV[1])
+local start = now - now % length
+local count = 0
+if redis.call('HGET', KEYS[1], 'start') == string.format('%.0f', start) then
+  count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+end
+return {count, string.format('%.0f', start + length)}
+
+--- find_external
+-- Return the shortId and record of the link an externalId names, if any.
+-- KEYS: links, externalIds. ARGV: externalId.
+local short_id = redis.call('HGET', KEYS[2], ARGV[1])
+if not short_id then
+  return false
+end
+return {short_id, redis.call('HGET', KEYS[1], short_id)}
+
+--- reset
+-- Delete every key given: the workspace's fixed keys and the rate windows found by SCAN.
+redis.call('DEL', unpack(KEYS))
+return #KEYS
