@@ -125,7 +125,7 @@ class RedisStore:
         links: Sequence[StoredLink],
         links_total: int | None,
     ) -> tuple[RateWindow | None, InsertRefused | None]:
-        """Count one request of ``key_id`` and, within its limit, store every link or none."""
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
         length = max(1, round(window * MICROSECONDS))
         args: list[str | bytes] = [
             "0" if key_id is None else "1",

@@ -75,6 +75,17 @@ class LinkStore(Protocol):
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
 
+    async def admit(
+        self,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
 
@@ -101,6 +112,24 @@ class LinkStore(Protocol):
 
     async def close(self) -> None:
         """Release whatever the store holds open."""
+
+
+async def admit_in_steps(
+    store: LinkStore,
+    key_id: str | None,
+    limit: int,
+    window: float,
+    now: float,
+    links: Sequence[StoredLink],
+    links_total: int | None,
+) -> tuple[RateWindow | None, InsertRefused | None]:
+    """Admit a request through a store's separate calls: count, check shortIds, insert."""
+    counted = None if key_id is None else await store.hit(key_id, limit, window, now)
+    if (counted is not None and counted.exceeded) or not links:
+        return counted, None
+    if await store.short_ids_taken([link.short_id for link in links]):
+        return counted, InsertRefused(short_id_collision=True)
+    return counted, await store.insert(links, links_total)
 
 
 class MemoryStore:
@@ -134,6 +163,18 @@ class MemoryStore:
         )
         return None
 
+    async def admit(
+        self,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+        return await admit_in_steps(self, key_id, limit, window, now, links, links_total)
+
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
         if external_id is not None:
@@ -159,6 +200,9 @@ class MemoryStore:
         """Count one request of ``key_id`` in its current window and return the window."""
         start = window_start(now, window)
         current_start, count = self._windows.get(key_id, (start, 0))
+        # A clock read before a concurrent request opened the next window counts there: the
+        # body is read between the two, so reopening the old window would reset the new one.
+        start = max(start, current_start)
         count = count + 1 if current_start == start else 1
         self._windows[key_id] = (start, count)
         return RateWindow(limit, count, start + window)

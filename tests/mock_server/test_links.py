@@ -149,13 +149,14 @@ def test_short_id_collisions_are_retried(
 ) -> None:
     (taken,) = client.post("/api/links", headers=FULL, json=[link()]).json()
     taken_id = taken["shortUrl"].rsplit("/", 1)[1]
-    draws = iter([[taken_id, taken_id], ["fresh001"], ["fresh002"]])
+    # A draw repeating itself is redrawn; a batch whose shortId is taken is drawn again whole.
+    draws = iter([[taken_id, taken_id], ["fresh001"], ["fresh002", "fresh003"]])
     monkeypatch.setattr("mock_server.links._short_ids", lambda count: next(draws))
     response = client.post("/api/links", headers=FULL, json=[link(), link()])
     assert response.status_code == 201
     assert sorted(created["shortUrl"].rsplit("/", 1)[1] for created in response.json()) == [
-        "fresh001",
         "fresh002",
+        "fresh003",
     ]
 
 

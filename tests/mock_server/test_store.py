@@ -13,7 +13,14 @@ import pytest
 
 from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
-from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
+from mock_server.store import (
+    InsertRefused,
+    LinkStore,
+    MemoryStore,
+    RateWindow,
+    StoredLink,
+    window_start,
+)
 from tests.mock_server.conftest import FULL, NOSCOPE, link, run_async, serve
 from tests.mock_server.redis_server import RedisServer, running_redis
 
@@ -170,3 +177,22 @@ def test_rate_limit_is_exact_under_32_concurrent_clients() -> None:
         assert statuses.count(201) == 50
         assert statuses.count(429) == 70
         assert live.count() == 50
+
+
+@run_async
+async def test_admit_counts_and_stores_in_one_call(store: LinkStore) -> None:
+    window, refused = await store.admit("k", 2, 60, 120.5, [stored_link("a", "x")], None)
+    assert window is not None
+    assert (window.count, window.resets_at, refused) == (1, 180, None)
+    assert await store.get("a") == stored_link("a", "x")
+    window, refused = await store.admit("k", 2, 60, 121, [stored_link("a")], None)
+    assert window is not None
+    assert (window.count, refused) == (2, InsertRefused(short_id_collision=True))
+    window, refused = await store.admit("k", 2, 60, 122, [stored_link("b")], None)
+    assert window is not None
+    assert (window.exceeded, refused) == (True, None)
+    assert await store.get("b") is None  # over the limit: counted, never stored
+    uncounted, refused = await store.admit(None, 2, 60, 123, [stored_link("b", "x")], None)
+    assert (uncounted, refused) == (None, InsertRefused(taken_external_ids=("x",)))
+    assert (await store.peek("k", 2, 60, 123)).count == 3
+    assert await store.count() == 1
