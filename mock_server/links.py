@@ -170,7 +170,7 @@ def created_at() -> str:
 def _distinct_short_ids(count: int) -> list[str]:
     short_ids = _short_ids(count)
     seen: set[str] = set()
-    for index, short_id in enumerate(short_ids):
+    for index in range(len(short_ids)):
         while short_ids[index] in seen:
             short_ids[index] = _short_ids(1)[0]
         seen.add(short_ids[index])
