@@ -113,6 +113,15 @@ if not short_id then
 end
 return {short_id, redis.call('HGET', KEYS[1], short_id)}
 
+--- journal
+-- Append entries to the journal and keep its newest ones.
+-- KEYS: journal. ARGV: most entries kept, then the entries, oldest first.
+for from = 2, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, from, math.min(#ARGV, from + 999)))
+end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
+return #ARGV - 1
+
 --- reset
 -- Delete every key given: the workspace's fixed keys and the rate windows found by SCAN.
 redis.call('DEL', unpack(KEYS))

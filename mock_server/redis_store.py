@@ -104,7 +104,8 @@ class RedisStore:
     def _reaching(self) -> Iterator[None]:
         try:
             yield
-        except RedisError as error:
+        # uvloop raises RuntimeError when the client writes to a transport Redis just closed.
+        except (RedisError, OSError, RuntimeError) as error:
             raise StoreUnavailableError(self.name, str(error) or type(error).__name__) from None
 
     async def _run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -231,10 +232,7 @@ class RedisStore:
         self._pending.clear()
         try:
             with self._reaching():
-                async with self._client.pipeline(transaction=True) as pipe:
-                    pipe.rpush(self._journal_key, *entries)
-                    pipe.ltrim(self._journal_key, -self._journal_size, -1)
-                    await pipe.execute()
+                await self._run("journal", [self._journal_key], [self._journal_size, *entries])
         except BaseException:
             # Put them back before what arrived meanwhile; the bound keeps the newest.
             arrived = list(self._pending)
