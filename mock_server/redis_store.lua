@@ -8,7 +8,7 @@
 -- KEYS: links (shortId -> record), externalIds (externalId -> shortId), order (shortIds, oldest
 --   first), window (start, count).
 -- ARGV: count ('1' or '0'), limit, window (microseconds), now (microseconds; '' reads Redis TIME),
---   links total ('' for no cap), then per link: shortId, '=' .. externalId or '', record.
+--   links total ('' for no cap), the batch as JSON ('' for none).
 -- Returns: count, window end (microseconds, as text), outcome ('stored', 'limited', 'taken',
 --   'total', 'collision'), then the taken externalIds or the number of links stored.
 local count, resets_at = 0, '0'
@@ -34,16 +34,15 @@ if ARGV[1] == '1' then
     return {count, resets_at, 'limited'}
   end
 end
-local first = 6
-local links = (#ARGV - first + 1) / 3
-if links == 0 then
+if ARGV[6] == '' then
   return {count, resets_at, 'stored'}
 end
+-- One JSON argument for the whole batch: [[shortId, externalId or null, record], ...].
+local batch = cjson.decode(ARGV[6])
 local taken, seen = {}, {}
-for index = first, #ARGV, 3 do
-  local external = ARGV[index + 1]
-  if external ~= '' then
-    external = string.sub(external, 2)
+for _, link in ipairs(batch) do
+  local external = link[2]
+  if external ~= cjson.null then
     if seen[external] or redis.call('HEXISTS', KEYS[2], external) == 1 then
       taken[#taken + 1] = external
     end
@@ -54,28 +53,27 @@ if #taken > 0 then
   return {count, resets_at, 'taken', unpack(taken)}
 end
 local stored = redis.call('HLEN', KEYS[1])
-if ARGV[5] ~= '' and stored + links > tonumber(ARGV[5]) then
+if ARGV[5] ~= '' and stored + #batch > tonumber(ARGV[5]) then
   return {count, resets_at, 'total', stored}
 end
 local short_ids = {}
-for index = first, #ARGV, 3 do
-  local short_id = ARGV[index]
-  if short_ids[short_id] or redis.call('HEXISTS', KEYS[1], short_id) == 1 then
+for _, link in ipairs(batch) do
+  if short_ids[link[1]] or redis.call('HEXISTS', KEYS[1], link[1]) == 1 then
     return {count, resets_at, 'collision'}
   end
-  short_ids[short_id] = true
+  short_ids[link[1]] = true
 end
 -- Every check passed: write in chunks, as unpack() has a stack limit.
 local chunk = 2000
-for from = first, #ARGV, 3 * chunk do
+for from = 1, #batch, chunk do
   local records, externals, order = {}, {}, {}
-  for index = from, math.min(#ARGV, from + 3 * chunk - 1), 3 do
-    local short_id, external = ARGV[index], ARGV[index + 1]
+  for index = from, math.min(#batch, from + chunk - 1) do
+    local short_id, external = batch[index][1], batch[index][2]
     records[#records + 1] = short_id
-    records[#records + 1] = ARGV[index + 2]
+    records[#records + 1] = batch[index][3]
     order[#order + 1] = short_id
-    if external ~= '' then
-      externals[#externals + 1] = string.sub(external, 2)
+    if external ~= cjson.null then
+      externals[#externals + 1] = external
       externals[#externals + 1] = short_id
     end
   end

@@ -216,3 +216,19 @@ def test_redis_state_is_configured_from_env_and_file_too() -> None:
     ):
         with pytest.raises(ConfigError, match=problem):
             config_module.build(("mock.toml", bad))
+
+
+def test_concurrent_calls_share_round_trips(server: RedisServer) -> None:
+    async def scenario() -> list[int]:
+        store = RedisStore(server.url, "shared")
+        await store.hit("k", 1000, 3600, 0)  # connects and loads the script first
+        before = server.client().info("stats")["total_reads_processed"]
+        windows = await asyncio.gather(*(store.hit("k", 1000, 3600, 0) for _ in range(50)))
+        # Each read Redis processes is one arrival of commands, the INFO below included.
+        reads = server.client().info("stats")["total_reads_processed"] - before - 1
+        await store.close()
+        assert reads < 50, f"{reads} round trips for 50 concurrent calls"
+        return [window.count for window in windows]
+
+    counts = asyncio.run(scenario())
+    assert sorted(counts) == list(range(2, 52))
