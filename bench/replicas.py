@@ -90,22 +90,19 @@ class Traffic:
 
     def since(self, before: Traffic) -> Traffic:
         """Return what arrived after ``before``, less the INFO that read this."""
-        return Traffic(self.reads - before.reads - 1, self.commands - before.commands - 1)
+        return Traffic(self.reads - before.reads - 1, self.commands - before.commands)
 
 
-def traffic(url: str) -> Traffic:
-    """Return Redis's read count (INFO stats) and client command count (INFO commandstats)."""
-    with contextlib.closing(redis.Redis.from_url(url, socket_timeout=5)) as client:
-        stats, commands = client.info("stats"), client.info("commandstats")
+def traffic(client: redis.Redis) -> Traffic:
+    """Return Redis's read count and client command count, read by one INFO on ``client``."""
+    info = client.info("stats", "commandstats")
     skipped = INSIDE_SCRIPTS | {"cmdstat_info"}
-    sent = sum(int(s["calls"]) for name, s in commands.items() if name not in skipped)
-    return Traffic(int(stats["total_reads_processed"]), sent)
-
-
-def set_fsync(url: str, policy: str) -> None:
-    """Switch Redis's AOF fsync policy (``always``, ``everysec``) for the next round."""
-    with contextlib.closing(redis.Redis.from_url(url, socket_timeout=5)) as client:
-        client.config_set("appendfsync", policy)
+    sent = sum(
+        int(value["calls"])
+        for name, value in info.items()
+        if name.startswith("cmdstat_") and name not in skipped
+    )
+    return Traffic(int(info["total_reads_processed"]), sent)
 
 
 def _load(
@@ -124,15 +121,19 @@ def _load(
 
 
 def measure_round(
-    setup: Setup, generator: GeneratorName, settings: LoadSettings, url: str, batch: tuple[int, int]
+    setup: Setup,
+    generator: GeneratorName,
+    settings: LoadSettings,
+    client: redis.Redis,
+    batch: tuple[int, int],
 ) -> None:
     """Measure one round of ``setup``: the 1-link load, then large POSTs on its first replica."""
     if setup.fsync:
-        set_fsync(url, setup.fsync)
-        before = traffic(url)
+        client.config_set("appendfsync", setup.fsync)
+        before = traffic(client)
     throughput, p99, answered = _load(generator, setup, settings)
     if setup.fsync and answered:
-        sent = traffic(url).since(before)
+        sent = traffic(client).since(before)
         setup.round_trips.append(sent.reads / answered)
         setup.commands.append(sent.commands / answered)
     setup.throughput.append(throughput)
@@ -153,6 +154,9 @@ def compare(
     """Run interleaved rounds of the three setups and return the report's lines."""
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(redis_server(scratch))
+        client = stack.enter_context(
+            contextlib.closing(redis.Redis.from_url(url, socket_timeout=30, decode_responses=True))
+        )
 
         def start(name: str, *extra: str) -> RunningServer:
             return stack.enter_context(running(mock_command(name, *extra), scratch))
@@ -166,7 +170,7 @@ def compare(
         setups = [memory, single, relaxed, several]
         for _ in range(rounds):
             for setup in setups:
-                measure_round(setup, generator, settings, url, batch)
+                measure_round(setup, generator, settings, client, batch)
     return render(setups, memory, single, batch[1])
 
 

@@ -66,6 +66,8 @@ class RedisStore:
             "socket_timeout": SOCKET_TIMEOUT,
             # A script may have run before its connection broke: never send it twice.
             "retry": Retry(NoBackoff(), 0),
+            # RESP2 whatever the client's default: Redis 5 knows no other, and replies are alike.
+            "protocol": 2,
         }
         try:
             probe = redis.Redis.from_url(url, **options)

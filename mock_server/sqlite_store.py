@@ -10,7 +10,7 @@ from typing import Any, Final
 import orjson
 
 from mock_server.errors import ConfigError
-from mock_server.store import InsertRefused, RateWindow, StoredLink, admit_in_steps, window_start
+from mock_server.store import AdmitInSteps, InsertRefused, RateWindow, StoredLink, window_start
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS links (
@@ -34,7 +34,7 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + CHUNK]
 
 
-class SqliteStore:
+class SqliteStore(AdmitInSteps):
     """Each method runs in one IMMEDIATE transaction, so it is atomic across processes."""
 
     def __init__(self, path: str, journal_size: int = 1000) -> None:
@@ -101,18 +101,6 @@ class SqliteStore:
             # Another worker took one of these shortIds between the check and this insert.
             return InsertRefused(short_id_collision=True)
         return None
-
-    async def admit(
-        self,
-        key_id: str | None,
-        limit: int,
-        window: float,
-        now: float,
-        links: Sequence[StoredLink],
-        links_total: int | None,
-    ) -> tuple[RateWindow | None, InsertRefused | None]:
-        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
-        return await admit_in_steps(self, key_id, limit, window, now, links, links_total)
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""

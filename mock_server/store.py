@@ -114,25 +114,28 @@ class LinkStore(Protocol):
         """Release whatever the store holds open."""
 
 
-async def admit_in_steps(
-    store: LinkStore,
-    key_id: str | None,
-    limit: int,
-    window: float,
-    now: float,
-    links: Sequence[StoredLink],
-    links_total: int | None,
-) -> tuple[RateWindow | None, InsertRefused | None]:
-    """Admit a request through a store's separate calls: count, check shortIds, insert."""
-    counted = None if key_id is None else await store.hit(key_id, limit, window, now)
-    if (counted is not None and counted.exceeded) or not links:
-        return counted, None
-    if await store.short_ids_taken([link.short_id for link in links]):
-        return counted, InsertRefused(short_id_collision=True)
-    return counted, await store.insert(links, links_total)
+class AdmitInSteps:
+    """``admit`` for a store whose calls are each atomic: count, check shortIds, then insert."""
+
+    async def admit(
+        self: LinkStore,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+        counted = None if key_id is None else await self.hit(key_id, limit, window, now)
+        if (counted is not None and counted.exceeded) or not links:
+            return counted, None
+        if await self.short_ids_taken([link.short_id for link in links]):
+            return counted, InsertRefused(short_id_collision=True)
+        return counted, await self.insert(links, links_total)
 
 
-class MemoryStore:
+class MemoryStore(AdmitInSteps):
     """A LinkStore in process memory; atomic because the event loop runs one call at a time."""
 
     def __init__(self, journal_size: int = 1000) -> None:
@@ -162,18 +165,6 @@ class MemoryStore:
             (link.external_id, link) for link in links if link.external_id is not None
         )
         return None
-
-    async def admit(
-        self,
-        key_id: str | None,
-        limit: int,
-        window: float,
-        now: float,
-        links: Sequence[StoredLink],
-        links_total: int | None,
-    ) -> tuple[RateWindow | None, InsertRefused | None]:
-        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
-        return await admit_in_steps(self, key_id, limit, window, now, links, links_total)
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
