@@ -2,17 +2,18 @@
 -- Every key of a workspace shares its {hash tag}, so each script touches one Redis Cluster slot.
 
 --- admit
--- Count one request in its fixed window, then, unless that exceeds the limit, store a batch:
+-- Count one request in its fixed window (or peek at it), then, within the limit, store a batch:
 -- every link or none. Everything is checked before the first write, because a script that
 -- fails halfway keeps what it already wrote.
 -- KEYS: links (shortId -> record), externalIds (externalId -> shortId), order (shortIds, oldest
 --   first), window (start, count).
--- ARGV: count ('1' or '0'), limit, window (microseconds), now (microseconds; '' reads Redis TIME),
---   links total ('' for no cap), the batch as JSON ('' for none).
--- Returns: count, window end (microseconds, as text), outcome ('stored', 'limited', 'taken',
---   'total', 'collision'), then the taken externalIds or the number of links stored.
+-- ARGV: the window's mode ('count' a request, 'peek' at it, '' to skip it), limit, window
+--   (microseconds), now (microseconds; '' reads Redis TIME), links total ('' for no cap), the
+--   batch as JSON ('' for none).
+-- Returns: count, window end (microseconds, as text), outcome ('stored', 'peeked', 'limited',
+--   'taken', 'total', 'collision'), then the taken externalIds or the number of links stored.
 local count, resets_at = 0, '0'
-if ARGV[1] == '1' then
+if ARGV[1] ~= '' then
   local now = tonumber(ARGV[4])
   if now == nil then
     local time = redis.call('TIME')
@@ -22,7 +23,14 @@ if ARGV[1] == '1' then
   local start = now - now % length
   local started = string.format('%.0f', start)
   resets_at = string.format('%.0f', start + length)
-  if redis.call('HGET', KEYS[4], 'start') == started then
+  local current = redis.call('HGET', KEYS[4], 'start') == started
+  if ARGV[1] == 'peek' then
+    if current then
+      count = tonumber(redis.call('HGET', KEYS[4], 'count'))
+    end
+    return {count, resets_at, 'peeked'}
+  end
+  if current then
     count = redis.call('HINCRBY', KEYS[4], 'count', 1)
   else
     redis.call('HSET', KEYS[4], 'start', started, 'count', 1)
@@ -84,23 +92,6 @@ for from = 1, #batch, chunk do
   end
 end
 return {count, resets_at, 'stored'}
-
---- peek
--- Return a key's count in the current window without counting a request.
--- KEYS: window. ARGV: window (microseconds), now (microseconds; '' reads Redis TIME).
--- Returns: count, window end (microseconds, as text).
-local now = tonumber(ARGV[2])
-if now == nil then
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
-local length = tonumber(ARGV[1])
-local start = now - now % length
-local count = 0
-if redis.call('HGET', KEYS[1], 'start') == string.format('%.0f', start) then
-  count = tonumber(redis.call('HGET', KEYS[1], 'count'))
-end
-return {count, string.format('%.0f', start + length)}
 
 --- find_external
 -- Return the shortId and record of the link an externalId names, if any.

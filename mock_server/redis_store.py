@@ -130,22 +130,22 @@ class RedisStore:
         now: float,
         links: Sequence[StoredLink],
         links_total: int | None,
+        *,
+        peek: bool = False,
     ) -> tuple[RateWindow | None, InsertRefused | None]:
-        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
-        length = max(1, round(window * MICROSECONDS))
+        """Count a request of ``key_id`` (if any, or ``peek``); within its limit store the links."""
+        mode = "" if key_id is None else "peek" if peek else "count"
         args: list[str | bytes] = [
-            "0" if key_id is None else "1",
+            mode,
             str(limit),
-            str(length),
+            str(max(1, round(window * MICROSECONDS))),
             self._clock(now),
             "" if links_total is None else str(links_total),
-        ]
-        # One argument for the batch: Redis parses it in C, where 30,000 would cost Python dearly.
-        args.append(
+            # One argument for the batch: Redis parses it in C; 30,000 would cost Python dearly.
             orjson.dumps([(link.short_id, link.external_id, _record(link)) for link in links])
             if links
-            else ""
-        )
+            else "",
+        ]
         window_key = self._window_prefix + (key_id or "-")
         with self._reaching():
             reply = await self._run("admit", [*self._fixed_keys(), window_key], args)
@@ -210,12 +210,9 @@ class RedisStore:
 
     async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Return ``key_id``'s current window without counting a request."""
-        length = max(1, round(window * MICROSECONDS))
-        with self._reaching():
-            count, resets_at = await self._run(
-                "peek", [self._window_prefix + key_id], [length, self._clock(now)]
-            )
-        return RateWindow(limit, int(count), int(resets_at) / MICROSECONDS)
+        peeked, _ = await self.admit(key_id, limit, window, now, (), None, peek=True)
+        assert peeked is not None
+        return peeked
 
     async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal; requests answered meanwhile share one write."""
