@@ -22,6 +22,7 @@ from bench.contract import ContractRun, time_contract_run, unavailable_reason
 from bench.goals import judge
 from bench.load import LoadSettings, choose_generator, describe_generator
 from bench.payloads import API_KEY, BATCH_SIZE, one_link_body
+from bench.replicas import compare
 from bench.report import Outcome, render
 from bench.resolution import ResolutionFigures, measure_resolution, resolution_verdict
 from bench.rounds import Contestant, Figures, RoundPlan, run_rounds
@@ -114,6 +115,14 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure short-link resolution and QR rendering on a fresh mock (on)",
     )
     parser.add_argument(
+        "--replicas",
+        type=int,
+        metavar="N",
+        default=0,
+        help="also compare the in-memory mock with 1 and N replicas on one Redis (needs "
+        "redis-server; 0 skips, the default)",
+    )
+    parser.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the report to this file"
     )
     options = parser.parse_args(argv)
@@ -124,6 +133,8 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--rounds must be at least 3: medians of fewer rounds say little")
     if options.rounds * options.batch_posts < 5:
         parser.error("--rounds x --batch-posts must be at least 5 large POSTs per target")
+    if options.replicas < 0 or options.replicas == 1:
+        parser.error("--replicas must be 0 (skip) or at least 2")
     if options.duration <= 0 or options.connections < 1 or options.batch_size < 1:
         parser.error("--duration, --connections and --batch-size must be positive")
     return options
@@ -138,10 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="hoko-bench-") as scratch:
             outcome = measure(options, Path(scratch))
+            shared = _replicas(options, Path(scratch)) if options.replicas else []
     except KeyboardInterrupt:
         _note("interrupted; every server it started has been ended")
         return 130
-    text = render(outcome)
+    text = "\n".join([render(outcome), *shared])
     print(text)
     if options.markdown:
         options.markdown.write_text(text + "\n", encoding="utf-8")
@@ -215,6 +227,20 @@ def _measure_targets(targets: list[Target], plan: RoundPlan, scratch: Path) -> d
         _note(f"{plan.rounds} rounds over {', '.join(c.name for c in contestants)}")
         measured = run_rounds(contestants, plan)
     return {target.name: figures.get(target.name) or measured[target.name] for target in targets}
+
+
+def _replicas(options: argparse.Namespace, scratch: Path) -> list[str]:
+    _note(f"comparing the in-memory mock with 1 and {options.replicas} replicas on Redis")
+    load = LoadSettings(scratch / "one-link.json", API_KEY, options.connections, options.duration)
+    batch = (options.batch_posts, options.batch_size)
+    try:
+        lines = compare(
+            choose_generator(options.generator), load, options.rounds, batch, options.replicas,
+            scratch,
+        )  # fmt: skip
+    except BenchError as error:
+        lines = [f"not measured: {error}"]
+    return ["", "## Replicas on one Redis", "", *lines]
 
 
 def _why_mock_cannot_run(targets: Sequence[str], skipped: Sequence[Unavailable]) -> str | None:

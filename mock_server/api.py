@@ -17,7 +17,7 @@ from mock_server.body import default_body_cap, read_capped
 from mock_server.config import SCOPE_WRITE, MockConfig
 from mock_server.errors import RejectedRequestError
 from mock_server.journal import note
-from mock_server.links import LinkFactory
+from mock_server.links import CountedRejectionError, LinkFactory, RateKey
 from mock_server.prefer import Forced, Preferences, UnknownPreferenceError
 from mock_server.responses import ErrorBodies, Headers, json_response
 from mock_server.store import LinkStore, RateWindow, window_start
@@ -76,30 +76,34 @@ class LinksEndpoint:
             account = self._auth.authenticate(headers.get("authorization"))
         except RejectedRequestError as error:
             return self._errors.rejection(error)
-        window = await self._store.hit(
-            account.key_id, self._config.rate_limit, self._config.rate_window, now
-        )
-        rate_headers = window.headers()
+        rate = RateKey(account.key_id, self._config.rate_limit, self._config.rate_window, now)
         if SCOPE_WRITE not in account.key.scopes:
-            return self._errors.response(403, rate_headers)
-        if window.exceeded:
-            retry_after = window.retry_after(now)
-            rate_headers.append((b"retry-after", str(retry_after).encode()))
-            return self._errors.response(429, rate_headers, retryAfter=retry_after)
+            return self._errors.response(403, (await self._store.hit(*rate)).headers())
+        # A valid batch is counted and stored in one store call; anything else is counted alone,
+        # and a request over the limit answers 429 whatever its body.
         try:
             check_content_type(headers.get("content-type"))
             raw = await read_capped(receive, headers.get("content-length", ""), self._cap)
             body = parse_json(raw)
             self._schema.check(body)
-            content = await self._factory.create(body, account.key.plan)
+            window, content = await self._factory.create(body, account.key.plan, rate)
             created = len(body)
         except RejectedRequestError as error:
+            counted = error.window if isinstance(error, CountedRejectionError) else None
+            window = counted or await self._store.hit(*rate)
+            if window.exceeded:
+                return self._limited(window, now)
             note(scope, issues=[issue.as_json() for issue in error.issues])
-            return self._errors.rejection(error, rate_headers)
+            return self._errors.rejection(error, window.headers())
         except ClientDisconnect:
-            return self._errors.response(400, rate_headers)
+            return self._errors.response(400, (await self._store.hit(*rate)).headers())
         note(scope, links=created)
-        return json_response(201, content, rate_headers)
+        return json_response(201, content, window.headers())
+
+    def _limited(self, window: RateWindow, now: float) -> Response:
+        retry_after = window.retry_after(now)
+        rate_headers = [*window.headers(), (b"retry-after", str(retry_after).encode())]
+        return self._errors.response(429, rate_headers, retryAfter=retry_after)
 
     async def _forced(self, scope: Scope, headers: dict[str, str], forced: Forced) -> Response:
         note(scope, forced={"status": forced.status, "example": forced.example})

@@ -24,6 +24,7 @@ from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
 from mock_server.cors import Cors
+from mock_server.errors import StoreUnavailableError
 from mock_server.faults import FaultMiddleware
 from mock_server.journal import JournalMiddleware
 from mock_server.qr_codes import QrCodes
@@ -35,8 +36,17 @@ CONFIG_ENV: Final = "HOKO_MOCK_RESOLVED_CONFIG"
 YOUNG_COLLECTION_THRESHOLD: Final = 20_000
 
 
+def unavailable(errors: ErrorBodies, error: StoreUnavailableError) -> Response:
+    """Return the 503 that says which state store is unreachable; the client may retry."""
+    return errors.response(503, [(b"retry-after", b"1")], detail=str(error), store=error.store)
+
+
 def open_store(config: MockConfig) -> LinkStore:
-    """Return the store the config asks for: a SQLite file with ``state``, else memory."""
+    """Return the store the config asks for: Redis or a SQLite file with ``state``, else memory."""
+    if config_module.is_redis_url(config.state):
+        from mock_server.redis_store import RedisStore
+
+        return RedisStore(str(config.state), config.state_prefix, config.journal_size)
     if config.state:
         from mock_server.sqlite_store import SqliteStore
 
@@ -84,6 +94,10 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return errors.response(500)
 
+    async def store_unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreUnavailableError)
+        return unavailable(errors, exc)
+
     routes = [
         Route(openapi.LINKS_PATH, links),
         *control.routes(),
@@ -99,7 +113,12 @@ def create_app(config: MockConfig, store: LinkStore | None = None) -> Starlette:
             Middleware(JournalMiddleware, store=store),
             Middleware(FaultMiddleware, rate=config.fault_rate, seed=config.fault_seed),
         ],
-        exception_handlers={404: not_found, 405: not_found, Exception: server_error},
+        exception_handlers={
+            404: not_found,
+            405: not_found,
+            StoreUnavailableError: store_unavailable,
+            Exception: server_error,
+        },
         lifespan=_lifespan(store),
     )
     app.state.config = config

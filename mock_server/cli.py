@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import os
 import socket
@@ -14,7 +15,7 @@ import orjson
 import uvicorn
 
 from mock_server import config as config_module
-from mock_server.app import CONFIG_ENV, create_app
+from mock_server.app import CONFIG_ENV, create_app, open_store
 from mock_server.config import MockConfig
 from mock_server.errors import ConfigError
 from mock_server.protocol import PROTOCOL_PATH
@@ -31,7 +32,12 @@ OPTIONS: Final = {
     "--latency": ("latency", "milliseconds to wait before answering /api/links (default 0)"),
     "--state": (
         "state",
-        "SQLite file keeping links and rate limits across restarts (default: memory)",
+        "SQLite file keeping links and rate limits across restarts, or a redis://, rediss:// "
+        "or unix:// URL shared by several replicas (default: memory)",
+    ),
+    "--state-prefix": (
+        "state-prefix",
+        "prefix of the Redis keys, so several mocks can share one Redis (default hoko-mock)",
     ),
     "--workers": ("workers", "worker processes; more than 1 needs --state (default 1)"),
     "--admin-token": ("admin-token", "require this token in X-Mock-Admin-Token on /__mock/"),
@@ -109,7 +115,7 @@ def banner(config: MockConfig) -> str:
             for plan in config.plans.values()
         ),
         f"  rate limit: {config.rate_limit} requests per {config.rate_window:g} s per key",
-        f"  state: {config.state or 'memory (lost on exit)'}",
+        f"  state: {config_module.shown_state(config.state) or 'memory (lost on exit)'}",
     ]
     return "\n".join(lines)
 
@@ -152,15 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         layers = resolve(argv, os.environ)
         config = config_module.build(*layers)
         if config.workers > 1 and not config.state:
-            raise ConfigError("workers", "more than 1 worker needs --state FILE to share links")
+            raise ConfigError(
+                "workers", "more than 1 worker needs --state FILE or URL to share links"
+            )
         sock = _bind(config)
+        port = sock.getsockname()[1]
+        if port != config.port:
+            layers.append(("bound port", {"port": port}))
+            config = config_module.build(*layers)
+        # Opened here, so an unusable --state is one line and exit 2, not a traceback.
+        store = open_store(config)
     except ConfigError as error:
         print(f"hoko-mock: config error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    port = sock.getsockname()[1]
-    if port != config.port:
-        layers.append(("bound port", {"port": port}))
-        config = config_module.build(*layers)
     print(banner(config), flush=True)
     warning = exposure_warning(config)
     if warning:
@@ -172,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "http": PROTOCOL_PATH,
     }
     if config.workers > 1:
+        asyncio.run(store.close())  # each worker opens its own
         os.environ[CONFIG_ENV] = orjson.dumps(layers).decode()
         server_config = uvicorn.Config(
             "mock_server.app:app_from_environment",
@@ -181,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         uvicorn.supervisors.Multiprocess(server_config, sockets=[sock]).run()
     else:
-        server_config = uvicorn.Config(create_app(config), **uvicorn_options)
+        server_config = uvicorn.Config(create_app(config, store), **uvicorn_options)
         uvicorn.Server(server_config).run(sockets=[sock])
     return 0
 

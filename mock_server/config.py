@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class MockConfig:
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     latency_ms: float = 0.0
     state: str | None = None
+    state_prefix: str = "hoko-mock"
     workers: int = 1
     admin_token: str | None = None
     max_body_bytes: int | None = None
@@ -78,7 +80,8 @@ class MockConfig:
             "shortUrlBase": self.short_url_base,
             "corsOrigins": list(self.cors_origins),
             "latencyMs": self.latency_ms,
-            "state": self.state,
+            "state": shown_state(self.state),
+            "statePrefix": self.state_prefix,
             "workers": self.workers,
             "adminTokenRequired": self.admin_token is not None,
             "countryHeaders": list(self.country_headers),
@@ -206,6 +209,53 @@ def _seed(key: str, value: Any) -> int:
     return int(number)
 
 
+STATE_URL_SCHEMES: Final = ("redis", "rediss", "unix")
+
+
+def _state(key: str, value: Any) -> str:
+    text = _text(key, value)
+    scheme = text.split("://", 1)[0].lower() if "://" in text else None
+    if scheme is not None and not is_redis_url(text):
+        raise ConfigError(
+            key,
+            f"must be a SQLite file path or a redis://, rediss:// or unix:// URL, got {value!r}",
+        )
+    if scheme is not None:
+        parts = urllib.parse.urlsplit(text)
+        if scheme != "unix" and not parts.hostname:
+            raise ConfigError(key, f"the Redis URL names no host: {shown_state(text)!r}")
+        if scheme == "unix" and not parts.path:
+            raise ConfigError(key, f"the Redis URL names no socket path: {text!r}")
+    return text
+
+
+def _state_prefix(key: str, value: Any) -> str:
+    text = _text(key, value)
+    # Redis key patterns treat * ? [ ] and backslash specially and braces delimit the hash tag.
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", text):
+        raise ConfigError(key, f"must be 1-64 letters, digits or . _ : -, got {value!r}")
+    return text
+
+
+def is_redis_url(state: str | None) -> bool:
+    """Return whether ``state`` names a Redis server rather than a SQLite file."""
+    if state is None or "://" not in state:
+        return False
+    return state.split("://", 1)[0].lower() in STATE_URL_SCHEMES
+
+
+def shown_state(state: str | None) -> str | None:
+    """Return ``state`` fit for display: a Redis URL's password replaced by ``***``."""
+    if state is None or not is_redis_url(state):
+        return state
+    parts = urllib.parse.urlsplit(state)
+    if parts.password is None:
+        return state
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 SCALARS: Final[dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
     "host": ("host", _text),
     "port": ("port", _port),
@@ -214,7 +264,8 @@ SCALARS: Final[dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
     "short-url-base": ("short_url_base", _short_url_base),
     "cors-origins": ("cors_origins", _origins),
     "latency": ("latency_ms", _non_negative_number),
-    "state": ("state", _text),
+    "state": ("state", _state),
+    "state-prefix": ("state_prefix", _state_prefix),
     "workers": ("workers", _positive_int),
     "admin-token": ("admin_token", _text),
     "max-body-bytes": ("max_body_bytes", _positive_int),

@@ -20,6 +20,15 @@ class ConfigError(MockError):
         super().__init__(f"{key}: {problem}{where}")
 
 
+class StoreUnavailableError(MockError):
+    """The shared state store cannot be reached or answered with an error while serving."""
+
+    def __init__(self, store: str, problem: str) -> None:
+        self.store = store
+        self.problem = problem
+        super().__init__(f"the state store {store} is unavailable: {problem}")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One thing wrong with a request body: where (a JSON path), which rule, and what happened."""

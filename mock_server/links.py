@@ -9,7 +9,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -17,13 +17,14 @@ import openapi
 from mock_server.config import MockConfig
 from mock_server.errors import Issue, RejectedRequestError, json_path
 from mock_server.plans import FEATURE_OF_FIELD, Plan
-from mock_server.store import InsertRefused, LinkStore, StoredLink
+from mock_server.store import InsertRefused, LinkStore, RateWindow, StoredLink
 from mock_server.validation import MAX_ISSUES
 
 QR_OPTIONS: Final = (
     "&size=512&errorCorrection=H&foreground=000000&background=FFFFFF&margin=1&format=svg"
 )
 SHORT_ID_BYTES: Final = 6  # 8 URL-safe characters: 2**48 ids, so collisions are rare and retried
+SHORT_ID_RETRIES: Final = 3
 
 
 def encode_uri_component(text: str) -> str:
@@ -184,6 +185,33 @@ def created_at() -> str:
     return f"{text}.{int((now - second) * 1000):03d}Z"
 
 
+def _distinct_short_ids(count: int) -> list[str]:
+    short_ids = _short_ids(count)
+    seen: set[str] = set()
+    for index in range(len(short_ids)):
+        while short_ids[index] in seen:
+            short_ids[index] = _short_ids(1)[0]
+        seen.add(short_ids[index])
+    return short_ids
+
+
+class RateKey(NamedTuple):
+    """Whose rate-limit window a request counts in, and that window's rules and clock."""
+
+    key_id: str
+    limit: int
+    window: float
+    now: float
+
+
+class CountedRejectionError(RejectedRequestError):
+    """A request refused after it was counted in its rate-limit ``window``."""
+
+    def __init__(self, status: int, window: RateWindow, issues: tuple[Issue, ...] = ()) -> None:
+        super().__init__(status, issues)
+        self.window = window
+
+
 class LinkFactory:
     """Checks a schema-valid batch against the workspace and plan, then creates and stores it."""
 
@@ -198,13 +226,31 @@ class LinkFactory:
             raise ValueError(f"the spec's LinkFields redefine {DERIVED_FIELDS}")
 
     async def create(
-        self, items: Sequence[dict[str, Any]], plan: Plan, attempts_left: int = 3
-    ) -> bytes:
-        """Create every link of ``items`` or none, returning the 201 body."""
+        self, items: Sequence[dict[str, Any]], plan: Plan, rate: RateKey
+    ) -> tuple[RateWindow, bytes]:
+        """Count the request and create every link of ``items`` or none, in one store call."""
         collections = self._check(items, plan)
+        content, stored = self._build(items, collections)
+        store, total = self._store, plan.links_total
+        window, refused = await store.admit(*rate, stored, total)
+        assert window is not None  # a key was given, so the request was counted
+        if window.exceeded:
+            raise CountedRejectionError(429, window)
+        retries = SHORT_ID_RETRIES
+        while refused is not None and refused.short_id_collision and retries:
+            content, stored = self._build(items, collections)
+            _, refused = await store.admit(None, rate.limit, rate.window, rate.now, stored, total)
+            retries -= 1
+        if refused is not None:
+            raise CountedRejectionError(400, window, _refusal_issues(refused, items, len(items)))
+        return window, content
+
+    def _build(
+        self, items: Sequence[dict[str, Any]], collections: list[str]
+    ) -> tuple[bytes, list[StoredLink]]:
         count = len(items)
         ids = _uuid4s(count)
-        short_ids = await self._fresh_short_ids(count)
+        short_ids = _distinct_short_ids(count)
         stamp = created_at()
         documented = self._documented
         # Unpacking each item whole is the fast path; unknown fields must not be echoed.
@@ -227,24 +273,7 @@ class LinkFactory:
             )
         ]
         content = self._short_links.answered_array(stored)
-        refused = await self._store.insert(stored, plan.links_total)
-        if refused is not None and refused.short_id_collision and attempts_left > 0:
-            return await self.create(items, plan, attempts_left - 1)
-        if refused is not None:
-            raise RejectedRequestError(400, _refusal_issues(refused, items, count))
-        return content
-
-    async def _fresh_short_ids(self, count: int) -> list[str]:
-        short_ids = _short_ids(count)
-        while True:
-            taken = await self._store.short_ids_taken(short_ids)
-            if not taken and len(set(short_ids)) == count:
-                return short_ids
-            seen: set[str] = set()
-            for index, short_id in enumerate(short_ids):
-                if short_id in taken or short_id in seen:
-                    short_ids[index] = _short_ids(1)[0]
-                seen.add(short_ids[index])
+        return content, stored
 
     def _check(self, items: Sequence[dict[str, Any]], plan: Plan) -> list[str]:
         if len(items) > plan.links_per_request:

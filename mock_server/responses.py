@@ -18,6 +18,7 @@ UNDOCUMENTED_TEXTS: Final = {
     404: ("Not found", "غير موجود"),
     405: ("Method not allowed", "الطريقة غير مسموح بها"),
     500: ("Internal error", "خطأ داخلي"),
+    503: ("Service unavailable", "الخدمة غير متاحة"),
 }
 
 

@@ -10,7 +10,7 @@ import orjson
 
 from mock_server.errors import ConfigError, MockError
 from mock_server.group_commit import GroupCommit
-from mock_server.store import InsertRefused, RateWindow, StoredLink, window_start
+from mock_server.store import AdmitInSteps, InsertRefused, RateWindow, StoredLink, window_start
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS links (
@@ -36,7 +36,7 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + CHUNK]
 
 
-class SqliteStore:
+class SqliteStore(AdmitInSteps):
     """Writes go through group commit, each atomic across processes; reads see what committed."""
 
     def __init__(self, path: str, journal_size: int = 1000) -> None:
@@ -70,38 +70,44 @@ class SqliteStore:
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why; return once it is durable."""
-        rows = [(link.short_id, link.collection_id, link.external_id, link.body) for link in links]
-        external_ids = [link.external_id for link in links if link.external_id is not None]
-
-        def insert(db: sqlite3.Connection) -> InsertRefused | None:
-            taken: list[str] = []
-            for chunk in _chunks(external_ids):
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
-                taken.extend(row[0] for row in db.execute(query, chunk))
-            if taken:
-                return InsertRefused(taken_external_ids=tuple(taken))
-            if links_total is not None:
-                (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
-                if stored + len(rows) > links_total:
-                    return InsertRefused(links_total=links_total, links_stored=stored)
-            try:
-                db.executemany(
-                    "INSERT INTO links (short_id, collection_id, external_id, body)"
-                    " VALUES (?, ?, ?, ?)",
-                    rows,
-                )
-            except sqlite3.IntegrityError:
-                # Another worker took one of these shortIds between the check and this insert;
-                # the rows inserted so far are undone with the write's savepoint.
-                raise _ShortIdCollisionError from None
-            return None
-
         try:
-            refused: InsertRefused | None = await self._writer.run(insert)
+            refused: InsertRefused | None = await self._writer.run(
+                lambda db: _insert_in(db, links, links_total)
+            )
         except _ShortIdCollisionError:
             return InsertRefused(short_id_collision=True)
         return refused
+
+    async def admit(
+        self,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any) and store its links, in one durable write."""
+
+        def admit(db: sqlite3.Connection) -> tuple[RateWindow | None, InsertRefused | None]:
+            counted = None
+            if key_id is not None:
+                start, count = _hit_in(db, key_id, window, now)
+                counted = RateWindow(limit, count, start + window)
+            if (counted is not None and counted.exceeded) or not links:
+                return counted, None
+            # A savepoint of its own: a shortId collision undoes the links, not the count.
+            db.execute("SAVEPOINT links")
+            try:
+                refused = _insert_in(db, links, links_total)
+            except _ShortIdCollisionError:
+                db.execute("ROLLBACK TO links")
+                refused = InsertRefused(short_id_collision=True)
+            db.execute("RELEASE links")
+            return counted, refused
+
+        admitted: tuple[RateWindow | None, InsertRefused | None] = await self._writer.run(admit)
+        return admitted
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
@@ -132,25 +138,9 @@ class SqliteStore:
 
     async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
-
-        def hit(db: sqlite3.Connection) -> tuple[float, int]:
-            start = window_start(now, window)
-            row = db.execute(
-                "SELECT start, count FROM windows WHERE key_id = ?", (key_id,)
-            ).fetchone()
-            if row is not None and row[0] > start:
-                # Another worker already opened the next window; a clock read just before the
-                # boundary must count there, not reopen the old window and reset the new one.
-                start = row[0]
-            count = row[1] + 1 if row is not None and row[0] == start else 1
-            db.execute(
-                "INSERT INTO windows (key_id, start, count) VALUES (?, ?, ?) "
-                "ON CONFLICT (key_id) DO UPDATE SET start = excluded.start, count = excluded.count",
-                (key_id, start, count),
-            )
-            return start, count
-
-        start, count = await self._writer.run(hit, durable=False)
+        start, count = await self._writer.run(
+            lambda db: _hit_in(db, key_id, window, now), durable=False
+        )
         return RateWindow(limit, count, start + window)
 
     async def peek(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
@@ -205,3 +195,48 @@ class SqliteStore:
 
 class _ShortIdCollisionError(MockError):
     """Undoes an insert whose shortId another worker stored first."""
+
+
+def _hit_in(db: sqlite3.Connection, key_id: str, window: float, now: float) -> tuple[float, int]:
+    """Count one request of ``key_id`` in ``db``; return its window's start and count."""
+    start = window_start(now, window)
+    row = db.execute("SELECT start, count FROM windows WHERE key_id = ?", (key_id,)).fetchone()
+    if row is not None and row[0] > start:
+        # Another worker already opened the next window; a clock read just before the
+        # boundary must count there, not reopen the old window and reset the new one.
+        start = row[0]
+    count = row[1] + 1 if row is not None and row[0] == start else 1
+    db.execute(
+        "INSERT INTO windows (key_id, start, count) VALUES (?, ?, ?) "
+        "ON CONFLICT (key_id) DO UPDATE SET start = excluded.start, count = excluded.count",
+        (key_id, start, count),
+    )
+    return start, count
+
+
+def _insert_in(
+    db: sqlite3.Connection, links: Sequence[StoredLink], links_total: int | None
+) -> InsertRefused | None:
+    """Insert every link in ``db`` or none and say why; a shortId taken raises."""
+    external_ids = [link.external_id for link in links if link.external_id is not None]
+    taken: list[str] = []
+    for chunk in _chunks(external_ids):
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
+        taken.extend(row[0] for row in db.execute(query, chunk))
+    if taken:
+        return InsertRefused(taken_external_ids=tuple(taken))
+    if links_total is not None:
+        (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
+        if stored + len(links) > links_total:
+            return InsertRefused(links_total=links_total, links_stored=stored)
+    try:
+        db.executemany(
+            "INSERT INTO links (short_id, collection_id, external_id, body) VALUES (?, ?, ?, ?)",
+            [(link.short_id, link.collection_id, link.external_id, link.body) for link in links],
+        )
+    except sqlite3.IntegrityError:
+        # Another worker took one of these shortIds between the check and this insert;
+        # the rows inserted so far are undone with the write's savepoint.
+        raise _ShortIdCollisionError from None
+    return None

@@ -75,6 +75,17 @@ class LinkStore(Protocol):
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
 
+    async def admit(
+        self,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
         """Return the stored links matching the filters, oldest first."""
 
@@ -103,7 +114,28 @@ class LinkStore(Protocol):
         """Release whatever the store holds open."""
 
 
-class MemoryStore:
+class AdmitInSteps:
+    """``admit`` for a store whose calls are each atomic: count, check shortIds, then insert."""
+
+    async def admit(
+        self: LinkStore,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+        counted = None if key_id is None else await self.hit(key_id, limit, window, now)
+        if (counted is not None and counted.exceeded) or not links:
+            return counted, None
+        if await self.short_ids_taken([link.short_id for link in links]):
+            return counted, InsertRefused(short_id_collision=True)
+        return counted, await self.insert(links, links_total)
+
+
+class MemoryStore(AdmitInSteps):
     """A LinkStore in process memory; atomic because the event loop runs one call at a time."""
 
     # Each link is spread over dicts of str and bytes only, which the cyclic GC never tracks: a
@@ -178,6 +210,9 @@ class MemoryStore:
         """Count one request of ``key_id`` in its current window and return the window."""
         start = window_start(now, window)
         current_start, count = self._windows.get(key_id, (start, 0))
+        # A clock read before a concurrent request opened the next window counts there: the
+        # body is read between the two, so reopening the old window would reset the new one.
+        start = max(start, current_start)
         count = count + 1 if current_start == start else 1
         self._windows[key_id] = (start, count)
         return RateWindow(limit, count, start + window)

@@ -76,6 +76,8 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 OWN_PACKAGES = {"openapi", "mock_server", "contract_tests", "bench", "tests"}
 EXTRA_OF = {"openapi": None, "mock_server": "mock", "contract_tests": "contract"}
+# Modules of a part that serve an option of their own, with the extra that option needs on top.
+OPTIONAL_EXTRA_OF = {"mock_server/redis_store.py": "redis", "mock_server/redis_calls.py": "redis"}
 
 
 def _name(requirement: str) -> str:
@@ -96,11 +98,16 @@ def declared(extra: str | None) -> set[str]:
     return names
 
 
-def third_party_imports(package: str) -> set[str]:
-    """Return the distributions whose modules ``package`` imports."""
+def third_party_imports(package: str, optional: bool = False) -> set[str]:
+    """Return the distributions whose modules ``package`` imports (or only its optional ones)."""
     distributions = importlib.metadata.packages_distributions()
-    roots = set().union(*(imported_roots(path) for path in (ROOT / package).rglob("*.py")))
     local = {path.stem for path in (ROOT / package).rglob("*.py")}
+    modules = [
+        path
+        for path in (ROOT / package).rglob("*.py")
+        if (str(path.relative_to(ROOT)) in OPTIONAL_EXTRA_OF) == optional
+    ]
+    roots = set().union(*(imported_roots(path) for path in modules))
     roots -= OWN_PACKAGES | local | set(sys.stdlib_module_names) | {"__future__"}
     return {_name(distributions[root][0]) for root in roots}
 
@@ -109,6 +116,16 @@ def third_party_imports(package: str) -> set[str]:
 def test_each_user_installs_what_their_part_imports(package: str) -> None:
     missing = third_party_imports(package) - declared(EXTRA_OF[package])
     assert missing == set()
+
+
+@pytest.mark.parametrize("module", sorted(OPTIONAL_EXTRA_OF))
+def test_an_optional_module_needs_only_its_part_and_its_extra(module: str) -> None:
+    package, extra = module.split("/")[0], OPTIONAL_EXTRA_OF[module]
+    needed = declared(EXTRA_OF[package]) | declared(extra)
+    assert third_party_imports(package, optional=True) - needed == set()
+    assert declared(extra) - declared(EXTRA_OF[package]) <= third_party_imports(
+        package, optional=True
+    ) | {"hiredis"}
 
 
 def test_the_base_install_is_what_the_loader_needs() -> None:

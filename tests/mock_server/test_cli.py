@@ -14,6 +14,7 @@ import pytest
 from mock_server.cli import OPTIONS, banner, exposure_warning, main, resolve
 from mock_server.config import build
 from tests.mock_server.conftest import FULL, hoko_mock, link
+from tests.mock_server.redis_server import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +91,35 @@ def test_bad_config_stops_with_one_line_and_exit_2(
     assert result.stderr.startswith("hoko-mock: config error: ")
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("{tmp}/missing-dir/state.db", "state: cannot use '{tmp}/missing-dir/state.db'"),
+        ("{tmp}", "state: cannot use '{tmp}' as a SQLite state file"),
+        ("redis://127.0.0.1:{port}/0", "state: cannot use redis redis://127.0.0.1:{port}/0: "),
+        ("unix://{tmp}/no.sock", "state: cannot use redis unix://{tmp}/no.sock: "),
+        ("http://127.0.0.1/", "state: must be a SQLite file path or a redis://"),
+    ],
+)
+def test_unusable_state_stops_with_one_line_and_exit_2(
+    state: str, message: str, tmp_path: Path
+) -> None:
+    port = str(free_port())
+    state, message = (text.replace("{tmp}", str(tmp_path)) for text in (state, message))
+    state, message = (text.replace("{port}", port) for text in (state, message))
+    result = subprocess.run(
+        [*HOKO_MOCK, "--port", "0", "--state", state],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_env(),
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("hoko-mock: config error: " + message)
 
 
 def test_bad_toml_key_is_named_with_the_file(

@@ -17,6 +17,7 @@ from mock_server import config as config_module
 from mock_server.links import (
     STRIDED_FROM,
     LinkFactory,
+    RateKey,
     ShortLinks,
     _short_ids,
     _uuid4s,
@@ -171,13 +172,14 @@ def test_short_id_collisions_are_retried(
 ) -> None:
     (taken,) = client.post("/api/links", headers=FULL, json=[link()]).json()
     taken_id = taken["shortUrl"].rsplit("/", 1)[1]
-    draws = iter([[taken_id, taken_id], ["fresh001"], ["fresh002"]])
+    # A draw repeating itself is redrawn; a batch whose shortId is taken is drawn again whole.
+    draws = iter([[taken_id, taken_id], ["fresh001"], ["fresh002", "fresh003"]])
     monkeypatch.setattr("mock_server.links._short_ids", lambda count: next(draws))
     response = client.post("/api/links", headers=FULL, json=[link(), link()])
     assert response.status_code == 201
     assert sorted(created["shortUrl"].rsplit("/", 1)[1] for created in response.json()) == [
-        "fresh001",
         "fresh002",
+        "fresh003",
     ]
 
 
@@ -357,10 +359,11 @@ async def test_a_stored_link_costs_its_bytes_not_a_serializer_buffer() -> None:
     factory = LinkFactory(config, MemoryStore())
     plan = config.plans["pro"]
     batch = [link(title="t" * 100, externalId=f"memory-{index}") for index in range(2_000)]
-    await factory.create(batch[:1], plan)
+    rate = RateKey("memory", 1_000, 60, 0)
+    await factory.create(batch[:1], plan, rate)
     tracemalloc.start()
     try:
-        await factory.create(batch[1:], plan)
+        await factory.create(batch[1:], plan, rate)
         stored_bytes, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -13,9 +13,18 @@ import httpx
 import pytest
 
 from mock_server.app import YOUNG_COLLECTION_THRESHOLD
+from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
-from mock_server.store import LinkStore, MemoryStore, RateWindow, StoredLink, window_start
+from mock_server.store import (
+    InsertRefused,
+    LinkStore,
+    MemoryStore,
+    RateWindow,
+    StoredLink,
+    window_start,
+)
 from tests.mock_server.conftest import FULL, NOSCOPE, link, run_async, serve
+from tests.mock_server.redis_server import RedisServer, running_redis
 
 
 def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
@@ -23,12 +32,25 @@ def stored_link(short_id: str, external_id: str | None = None) -> StoredLink:
     return StoredLink(short_id, "550e8400-e29b-41d4-a716-446655440000", external_id, b"{}")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the session; each store test uses a prefix of its own."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LinkStore]:
     """Each store implementation, fresh, with a journal of 3 entries."""
-    made: LinkStore = (
-        MemoryStore(3) if request.param == "memory" else SqliteStore(str(tmp_path / "s.db"), 3)
-    )
+    made: LinkStore
+    if request.param == "memory":
+        made = MemoryStore(3)
+    elif request.param == "sqlite":
+        made = SqliteStore(str(tmp_path / "s.db"), 3)
+    else:
+        server = request.getfixturevalue("redis_server")
+        # The tests pass fixed times; the served mock counts on Redis's clock instead.
+        made = RedisStore(server.url, tmp_path.name, 3, caller_clock=True)
     yield made
     asyncio.run(made.close())
 
@@ -180,3 +202,22 @@ def test_startup_freezes_what_it_built_and_collects_the_young_less_often() -> No
             assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
     finally:
         gc.set_threshold(*thresholds)
+
+
+@run_async
+async def test_admit_counts_and_stores_in_one_call(store: LinkStore) -> None:
+    window, refused = await store.admit("k", 2, 60, 120.5, [stored_link("a", "x")], None)
+    assert window is not None
+    assert (window.count, window.resets_at, refused) == (1, 180, None)
+    assert await store.get("a") == stored_link("a", "x")
+    window, refused = await store.admit("k", 2, 60, 121, [stored_link("a")], None)
+    assert window is not None
+    assert (window.count, refused) == (2, InsertRefused(short_id_collision=True))
+    window, refused = await store.admit("k", 2, 60, 122, [stored_link("b")], None)
+    assert window is not None
+    assert (window.exceeded, refused) == (True, None)
+    assert await store.get("b") is None  # over the limit: counted, never stored
+    uncounted, refused = await store.admit(None, 2, 60, 123, [stored_link("b", "x")], None)
+    assert (uncounted, refused) == (None, InsertRefused(taken_external_ids=("x",)))
+    assert (await store.peek("k", 2, 60, 123)).count == 3
+    assert await store.count() == 1
