@@ -6,7 +6,6 @@ import collections
 import concurrent.futures
 import random
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +53,10 @@ def load_then_kill(
     """Post batches from 4 threads, SIGKILL the mock mid-flight; return links answered 201, cut."""
     acknowledged: dict[str, dict[str, Any]] = {}
     cut: list[int] = []
-    first_ack = threading.Event()
-    lock = threading.Lock()
+    answered = threading.Condition()
+    answered_batches = 0
+    # The kill follows the 1st to 3rd 201 at once, so the other posters are still mid-batch.
+    kill_after = random.Random(seed).randint(1, 3)
 
     def post(batch: int) -> None:
         with httpx.Client(base_url=mock.base_url, timeout=60) as client:
@@ -71,17 +72,19 @@ def load_then_kill(
             except httpx.TransportError:
                 cut.append(batch)
                 return  # killed before answering: the batch may be stored whole or not at all
+        nonlocal answered_batches
         assert response.status_code == 201, response.text[:300]
-        with lock:
+        with answered:
             acknowledged.update({link["id"]: link for link in response.json()})
-        first_ack.set()
+            answered_batches += 1
+            answered.notify_all()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=POSTERS) as pool:
         futures = [pool.submit(post, batch) for batch in range(BATCHES_PER_ROUND)]
-        assert first_ack.wait(ROUND_TIMEOUT), "no batch was acknowledged before the kill"
-        # A random moment after the first 201, while the other batches are in flight.
-        time.sleep(random.Random(seed).uniform(0.0, 0.5))
-        mock.kill()
+        with answered:
+            reached = answered.wait_for(lambda: answered_batches >= kill_after, ROUND_TIMEOUT)
+            assert reached, f"fewer than {kill_after} batches were acknowledged before the kill"
+            mock.kill()
         for future in futures:
             future.result(timeout=120)
     return acknowledged, len(cut)
