@@ -277,10 +277,8 @@ class Judge:
         self, exchange: Exchange, items: list[Any], history: KeyHistory
     ) -> tuple[str, str] | None:
         """Return why a 400 for this valid request breaks the contract, or None when it may not."""
-        if exchange.received.media_type != "application/json" and "json" not in _content_type(
-            exchange.sent
-        ):
-            return None
+        if _content_type(exchange.sent).split(";")[0].strip() != "application/json":
+            return None  # decision 13: a body sent as anything else may be refused
         if not fuzzing.judge(True).is_valid(items) and not self.strict:
             return None  # a free point (decisions 9, 10): refusing it is allowed
         known_collections = self.collections or history.collections
@@ -303,14 +301,14 @@ class Judge:
             return None  # decisions 3 and 8: a server may refuse these
         refused_before = set(_external_ids(items)) & history.refused_external_ids
         why = "400 for a valid request like those this server accepted for this key"
-        if refused_before:
-            first = sorted(refused_before)[0]
-            return "batch.atomic", f"{why}: externalId {first!r} was only in a rejected batch"
+        behaviour = self._kind(items)
         if unknown:
             return "strict.unknown-properties", f"{why}, but for unknown properties"
         if past:
             return "strict.past-expiry", f"{why}, but for an expiresAt in the past"
-        behaviour = self._kind(items)
+        if behaviour in ("create.response-body", "batch.limits") and refused_before:
+            first = sorted(refused_before)[0]
+            return "batch.atomic", f"{why}: externalId {first!r} was only in a rejected batch"
         if behaviour == "create.response-body":
             behaviour = "schemathesis.positive_data_acceptance"
         return behaviour, why

@@ -58,10 +58,15 @@ class RunningProxy:
 
 
 @contextmanager
-def running_proxy(upstream: str, *options: str, har: bool = True) -> Iterator[RunningProxy]:
-    """Start the proxy in front of ``upstream``; stop it by pid however the block ends."""
+def running_proxy(
+    upstream: str, *options: str, har: bool = True, folder: Path | None = None
+) -> Iterator[RunningProxy]:
+    """Start the proxy in front of ``upstream``; stop it by pid however the block ends.
+
+    Its HAR and JUnit reports go to ``folder``, which outlives the block when given.
+    """
     with tempfile.TemporaryDirectory(prefix="hoko-proxy-") as scratch:
-        folder = Path(scratch)
+        folder = folder or Path(scratch)
         files = {"har": folder / "exchanges.har", "junit": folder / "proxy.xml"}
         reports = ["--har", str(files["har"]), "--junit-xml", str(files["junit"])] if har else []
         stdout_path, stderr_path = folder / "stdout", folder / "stderr"
