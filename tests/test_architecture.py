@@ -39,6 +39,32 @@ def test_package_never_imports_the_forbidden_parts(package: str) -> None:
     assert offenders == {}
 
 
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_proxy_never_imports_the_mock_and_reaches_the_suite_through_its_judge() -> None:
+    modules = sorted((ROOT / "contract_tests" / "proxy").rglob("*.py"))
+    assert len(modules) > 1
+    mock_users = [m.name for m in modules if "mock_server" in imported_roots(m)]
+    assert mock_users == []
+    suite_users = {
+        module.name
+        for module in modules
+        for name in imported_modules(module)
+        if name.startswith("contract_tests.")
+        and not name.startswith("contract_tests.proxy")
+    }
+    assert suite_users == {"judge.py"}
+
+
 def test_only_the_loader_parses_yaml() -> None:
     offenders = [
         str(module.relative_to(ROOT))
