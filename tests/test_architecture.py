@@ -59,8 +59,7 @@ def test_proxy_never_imports_the_mock_and_reaches_the_suite_through_its_judge() 
         module.name
         for module in modules
         for name in imported_modules(module)
-        if name.startswith("contract_tests.")
-        and not name.startswith("contract_tests.proxy")
+        if name.startswith("contract_tests.") and not name.startswith("contract_tests.proxy")
     }
     assert suite_users == {"judge.py"}
 
