@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 
+import openapi
 from contract_tests.proxy.errors import ProxyError, UpstreamError
 from contract_tests.proxy.forwarding import Upstream, end_to_end
 from contract_tests.proxy.settings import ProxySettings
@@ -27,9 +29,11 @@ Recorder = Callable[[Traffic], None]
 
 CONTROL_PREFIX = "/__proxy/"
 VIOLATIONS_HEADER = b"hoko-contract-violations"
-JUDGED = ("POST", "/api/links")
+JUDGED = (openapi.LINKS_METHOD.upper(), openapi.LINKS_PATH)
 # Bodies of exchanges that are not judged are streamed; the HAR keeps at most this much of each.
 RECORDED_STREAM_BYTES = 1024 * 1024
+# Exchanges up to this size are judged and recorded on the event loop, bigger ones in a thread.
+INLINE_BYTES = 64 * 1024
 
 
 class ClientGoneError(ProxyError):
@@ -52,9 +56,11 @@ class ProxyApp:
         self.judge = judge
         self.record = record
         self.log = log or _to_stderr
-        # One thread judges and records, in arrival order, so the cross-exchange state needs no lock
-        # and a 10,000-link judgement never blocks the event loop.
+        # Small exchanges are judged on the event loop: handing each to a thread costs a GIL
+        # switch interval (5 ms) under load. Big ones go to one thread, so a 10,000-link
+        # judgement does not stall every other connection; the lock keeps them in turn.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hoko-proxy")
+        self.turn = threading.Lock()
         self.exchanges = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -159,8 +165,11 @@ class ProxyApp:
                 await response.aclose()
 
     async def _answer_judged(self, send: Send, traffic: Traffic, number: int) -> None:
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.worker, self._judge_and_record, traffic, number)
+        if _size(traffic) <= INLINE_BYTES:
+            found = self._judge_and_record(traffic, number)
+        else:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(self.worker, self._judge_and_record, traffic, number)
         assert traffic.response_body is not None
         assert traffic.status is not None
         if found and self.settings.fail_on_violation:
@@ -180,6 +189,10 @@ class ProxyApp:
         await send({"type": "http.response.body", "body": traffic.response_body})
 
     def _judge_and_record(self, traffic: Traffic, number: int) -> list[Violation]:
+        with self.turn:
+            return self._judge_and_record_in_turn(traffic, number)
+
+    def _judge_and_record_in_turn(self, traffic: Traffic, number: int) -> list[Violation]:
         assert self.judge is not None
         found = self.judge(traffic)
         if found:
@@ -227,8 +240,18 @@ class ProxyApp:
         self._record(traffic)
 
     def _record(self, traffic: Traffic) -> None:
-        if self.record is not None:
-            self.worker.submit(self.record, traffic)
+        if self.record is None:
+            return
+        if _size(traffic) <= INLINE_BYTES:
+            with self.turn:
+                self.record(traffic)
+        else:
+            self.worker.submit(self._record_in_turn, traffic)
+
+    def _record_in_turn(self, traffic: Traffic) -> None:
+        assert self.record is not None
+        with self.turn:
+            self.record(traffic)
 
     async def _request_body(
         self, receive: Receive, traffic: Traffic, copy: list[bytes] | None
@@ -259,6 +282,10 @@ class _GuardedSend:
         if message["type"] == "http.response.start":
             self.started = True
         await self.send(message)
+
+
+def _size(traffic: Traffic) -> int:
+    return len(traffic.request_body or b"") + len(traffic.response_body or b"")
 
 
 def _has_body(headers: Headers) -> bool:

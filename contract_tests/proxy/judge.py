@@ -17,7 +17,7 @@ from typing import Any
 import openapi
 from contract_tests import expectations, fuzzing, report
 from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
-from contract_tests.context import DOCUMENTED_201
+from contract_tests.context import DOCUMENTED_201, RunContext
 from contract_tests.proxy.masking import is_secret, masked
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
@@ -32,7 +32,9 @@ EXAMPLE_BEHAVIOURS = {
 # Headers that say nothing about the contract and only lengthen a reproduction.
 UNSHOWN = frozenset({"host", "content-length", "user-agent", "accept", "accept-encoding"})
 MAX_FINDINGS = 20  # per behaviour in the JUnit report; the violation log has its own bound
+KIND_WALK_LIMIT = 100  # items of a clean 201 whose strings are walked to name its kind
 IGNORED_IN_EXAMPLES = ("collectionId", "expiresAt")  # as the suite replays them
+UNIQUE = "a unique id and shortUrl per link (decision 5)"
 DOCUMENTED_429 = "429 with retryAfter and X-RateLimit-* (Status Codes > 429; decision 7)"
 
 
@@ -45,6 +47,28 @@ class KeyHistory:
     collections: set[str] = field(default_factory=set)
     fields: set[str] = field(default_factory=set)
     largest: int = 0
+
+
+class UniquenessLedger:
+    """The ids and shortUrls given so far, checked by the suite's own cross-response check."""
+
+    def __init__(self) -> None:
+        self.seen_ids: set[str] = set()
+        self.seen_short_urls: set[str] = set()
+        self.problems: list[str] = []
+
+    # RunContext keeps this check to itself; borrowing it (with the two sets and `_record` it
+    # uses) keeps one definition of "unique across responses" for the suite and the proxy.
+    _check_unique = RunContext._check_unique
+
+    def _record(self, behaviour_id: str, exchange: Exchange, problems: list[str], why: str) -> bool:
+        self.problems = problems
+        return not problems
+
+    def repeated(self, exchange: Exchange, links: list[Any]) -> list[str]:
+        """Return how ``links`` repeat an id or shortUrl given earlier, and remember them."""
+        self._check_unique(exchange, links)  # type: ignore[misc]
+        return self.problems
 
 
 @dataclass
@@ -67,13 +91,13 @@ class Judge:
         self.verdict = Verdict(settings.strict)
         self.counters = Counters()
         self.judged = 0
-        self.seen_ids: set[str] = set()
-        self.seen_short_urls: set[str] = set()
+        self.ledger = UniquenessLedger()
         self.keys: dict[str, KeyHistory] = {}
         self.collections = frozenset(c.lower() for c in settings.collections)
         self.no_scope_keys = frozenset(settings.no_scope_keys)
         self.unknown_keys = frozenset(_documented_unknown_keys())
         self.examples = _documented_examples()
+        self.example_sizes = {len(json.loads(text)) for text in self.examples}
         self.link_fields = expectations.link_fields()
 
     def judge(self, traffic: Traffic) -> list[Violation]:
@@ -104,7 +128,7 @@ class Judge:
             checked.add("rate-limit.429", [problem], DOCUMENTED_429)
         elif expected is not None:
             want, behaviour, why = expected
-            if status == 400 and self._invalid(exchange.sent, key or "") is not None:
+            if status == 400 and self._invalid(_items(exchange.sent.body), key or "") is not None:
                 problem = (
                     f"400 for a request that needed {want}: the body was judged before the key"
                 )
@@ -151,8 +175,8 @@ class Judge:
     def _body(self, exchange: Exchange, key: str, checked: Checked) -> None:
         received, status = exchange.received, exchange.received.status
         history = self.keys.setdefault(key, KeyHistory())
-        refusal = self._invalid(exchange.sent, key)
         items = _items(exchange.sent.body)
+        refusal = self._invalid(items, key)
         if status == 400 and isinstance(items, list):
             history.refused_external_ids.update(_external_ids(items))
         if refusal is not None:
@@ -164,42 +188,36 @@ class Judge:
             return
         if refusal is None and not isinstance(items, list):
             return  # not judged: the request judge could not read the body
-        behaviour = self._kind(items)
         if status == 201:
-            self._created(exchange, items, behaviour, history, checked)
+            self._created(exchange, items, history, checked)
         elif status == 400:
-            checked.add(behaviour, self._error(received, 400), "400 in the documented shape")
+            checked.add(
+                self._kind(items), self._error(received, 400), "400 in the documented shape"
+            )
             wrongly = self._refused_wrongly(exchange, items, history)
             if wrongly is not None:
                 checked.add(wrongly[0], [wrongly[1]], DOCUMENTED_201)
         else:
             problem = f"status {status} for a valid request, documented 201 (or 400)"
-            checked.add(behaviour, [problem], DOCUMENTED_201)
+            checked.add(self._kind(items), [problem], DOCUMENTED_201)
 
     def _created(
         self,
         exchange: Exchange,
         items: list[Any],
-        behaviour: str,
         history: KeyHistory,
         checked: Checked,
     ) -> None:
         problems = expectations.created_problems(items, exchange.received, self.strict)
-        checked.add(behaviour, problems, DOCUMENTED_201)
+        # Naming the kind of a big clean batch walks every string for nothing.
+        specific = problems or len(items) <= KIND_WALK_LIMIT
+        checked.add(
+            self._kind(items) if specific else "create.response-body", problems, DOCUMENTED_201
+        )
         links = exchange.received.json()
         if not isinstance(links, list):
             return
-        repeated = []
-        for link in links:
-            if isinstance(link, dict):
-                link_id, short_url = str(link.get("id")), str(link.get("shortUrl"))
-                if link_id in self.seen_ids:
-                    repeated.append(f"id {link_id} was already given to an earlier link")
-                if short_url in self.seen_short_urls:
-                    repeated.append(f"shortUrl {short_url} was already given to an earlier link")
-                self.seen_ids.add(link_id)
-                self.seen_short_urls.add(short_url)
-        checked.add("create.unique-links", repeated[:3], "a unique id and shortUrl per link")
+        checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
         history.accepted_external_ids.update(_external_ids(items))
         history.largest = max(history.largest, len(items))
         for item in items:
@@ -219,14 +237,13 @@ class Judge:
             missing = [p for p in strict if p not in unknown]
             checked.add("strict.echo-every-field", missing, "every sent field echoed")
 
-    def _invalid(self, sent: Sent, key: str) -> tuple[str, str] | None:
-        """Return the behaviour and the reason a request must be refused, or None."""
-        items = _items(sent.body)
+    def _invalid(self, items: Any, key: str) -> tuple[str, str] | None:
+        """Return the behaviour and the reason a request (its parsed body) must be refused."""
         if items is ABSENT:
             return "invalid.body-shape", "the body is missing or not JSON"
         if not isinstance(items, list):
             return "invalid.body-shape", "the body is not an array"
-        if self.examples.get(_comparable(items)) == "invalid.documented-example":
+        if self._documented(items) == "invalid.documented-example":
             return "invalid.documented-example", "the documented 400 request"
         schema_fault = self._schema_fault(items)
         if schema_fault is not None:
@@ -259,9 +276,15 @@ class Judge:
         chosen = next((e for e in errors if e.instance is None), errors[0])
         return _fault(chosen), _describe(chosen)
 
+    def _documented(self, items: list[Any]) -> str | None:
+        """Return the behaviour of the spec's example this request replays, if it replays one."""
+        if len(items) not in self.example_sizes:
+            return None  # a 10,000-link batch is not serialised again to learn that
+        return self.examples.get(_comparable(items))
+
     def _kind(self, items: list[Any]) -> str:
         """Return the behaviour a valid request stands for, most specific first."""
-        documented = self.examples.get(_comparable(items))
+        documented = self._documented(items)
         if documented is not None:
             return documented
         dicts = [item for item in items if isinstance(item, dict)]
@@ -315,13 +338,14 @@ class Judge:
 
     def _violations(self, exchange: Exchange, checked: Checked) -> list[Violation]:
         found = []
-        curl = _masked_sent(exchange.sent).curl()
+        curl = ""
         for behaviour_id, problems, documented in checked.rows:
             observation = self.verdict.observations.get(behaviour_id)
             if not problems:
                 if observation is not None:
                     self.verdict.passed(behaviour_id)
                 continue
+            curl = curl or _masked_sent(exchange.sent).curl()
             finding = Finding("; ".join(problems), documented, exchange, curl)
             if observation is not None:
                 if len(observation.findings) < MAX_FINDINGS:
