@@ -135,8 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(build_parser().parse_args(argv))
         check_writable("--junit-xml", settings.junit_xml)
-        har = HarRecorder(settings.har) if settings.har else None
+        check_writable("--har", settings.har)
         sock = listen(settings)
+        # Spooling starts only once the address is ours: a refused start leaves no file behind.
+        har = HarRecorder(settings.har) if settings.har else None
     except ProxyUsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
@@ -155,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # A second signal stops without waiting for the exchanges still under way.
+        server.force_exit = server.should_exit
         server.should_exit = True
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -170,10 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     while thread.is_alive():
         thread.join(timeout=0.2)
     sock.close()
-    if settings.junit_xml:
-        judge.write_junit(settings.junit_xml)
-    if har is not None:
-        har.write()
+    try:
+        if settings.junit_xml:
+            judge.write_junit(settings.junit_xml)
+        if har is not None:
+            har.write()
+    except OSError as error:
+        print(f"{PROG}: error: cannot write a report: {error.strerror or error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     total = app.violations.total
     print(
         f"{PROG}: {app.exchanges} exchanges, {judge.judged} judged, {total} violations",

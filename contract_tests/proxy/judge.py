@@ -407,7 +407,7 @@ def _items(body: bytes | None) -> Any:
         return ABSENT
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting too deep to read is no array of links either
         return ABSENT
 
 

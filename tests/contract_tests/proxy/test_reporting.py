@@ -13,6 +13,8 @@ from contract_reference import COLLECTION, FULL_KEY, ServerOptions, build_app
 from contract_serving import serving
 from proxy_running import running_proxy
 
+from tests.mock_server.conftest import hoko_mock
+
 HEADERS = {"Authorization": f"Bearer {FULL_KEY}", "Content-Type": "application/json"}
 LINK = {"url": "https://example.com/a", "collectionId": COLLECTION}
 
@@ -129,3 +131,19 @@ def test_free_points_are_violations_only_with_strict() -> None:
     assert found[()]["total"] == 0
     strict = {v["behaviour"] for v in found[("--strict",)]["violations"]}
     assert strict == {"strict.echo-every-field"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 100_000, b"[" + b"9" * 10_000 + b"]", b"\xff\xfe[{}]", b'[{"url": "\\ud800"}]'],
+    ids=["deep", "long-number", "not-utf-8", "lone-surrogate"],
+)
+def test_hostile_body_is_forwarded_and_answered_without_a_traceback(raw: bytes) -> None:
+    with hoko_mock() as (_, mock, _banner), running_proxy(mock, har=False) as proxy:
+        answer = httpx.post(f"{proxy.url}/api/links", content=raw, headers=HEADERS, timeout=30)
+        after = post(proxy.url, [LINK])
+        assert proxy.stop() == 0, proxy.stderr
+    assert answer.status_code == 400
+    assert after.status_code == 201
+    assert "Traceback" not in proxy.stderr
+    assert "not judged" not in proxy.stderr
