@@ -53,11 +53,10 @@ class Upstream:
         self.settings = settings
         self.base = httpx.URL(settings.upstream_base)
         self.prefix = self.base.raw_path.rstrip(b"/")
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
         # The head and the streamed body go out in separate writes: without TCP_NODELAY, Nagle's
         # algorithm holds the body back until the upstream's delayed ACK (40 ms on Linux).
         transport = httpx.AsyncHTTPTransport(
-            limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
         )
         self.client = httpx.AsyncClient(
             transport=transport,
