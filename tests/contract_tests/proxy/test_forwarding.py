@@ -18,7 +18,7 @@ from contract_serving import free_port, serving
 from proxy_running import HOKO_CONTRACT, running_proxy
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from test_hardening import UNAUTHORIZED, raw_server, trickling_server
 
@@ -274,3 +274,14 @@ def test_suite_command_line_is_untouched_by_the_subcommand() -> None:
     )
     assert proxy_help.returncode == 0
     assert "--upstream" in proxy_help.stdout
+
+
+def test_upstream_path_prefix_is_kept() -> None:
+    async def where(request: Request) -> Response:
+        return PlainTextResponse(request.url.path)
+
+    app = Starlette(routes=[Route("/base/{rest:path}", where)])
+    with serving(app) as served, running_proxy(f"{served.url}/base/", har=False) as proxy:
+        answer = httpx.get(f"{proxy.url}/some/where", timeout=10)
+        proxy.stop()
+    assert answer.text == "/base/some/where"

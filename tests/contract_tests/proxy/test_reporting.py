@@ -1,7 +1,8 @@
-"""What the proxy tells about a violation: a header, a listing, log lines, JUnit, HAR, a 502."""
+"""What the proxy tells about violations (header, listing, log, JUnit, HAR, 502), on any body."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 from pathlib import Path
@@ -12,6 +13,7 @@ from contract_commands import parse_report
 from contract_reference import COLLECTION, FULL_KEY, ServerOptions, build_app
 from contract_serving import serving
 from proxy_running import running_proxy
+from starlette.middleware.gzip import GZipMiddleware
 
 from tests.mock_server.conftest import hoko_mock
 
@@ -147,3 +149,23 @@ def test_hostile_body_is_forwarded_and_answered_without_a_traceback(raw: bytes) 
     assert after.status_code == 201
     assert "Traceback" not in proxy.stderr
     assert "not judged" not in proxy.stderr
+
+
+@pytest.mark.parametrize(("fault", "violations"), [(None, 0), ("missing-qr-code", 1)])
+def test_compressed_answer_is_forwarded_compressed_and_judged_decoded(
+    fault: str | None, violations: int
+) -> None:
+    app = GZipMiddleware(build_app(ServerOptions(fault=fault)), minimum_size=10)
+    with serving(app) as served, running_proxy(served.url, har=False) as proxy:
+        headers = {**HEADERS, "Accept-Encoding": "gzip"}
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            request = client.build_request(
+                "POST", f"{proxy.url}/api/links", json=[LINK], headers=headers
+            )
+            answer = client.send(request, stream=True)
+            raw = b"".join(answer.iter_raw())
+        listing = proxy.violations()
+        proxy.stop()
+    assert answer.headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(raw))[0]["url"] == LINK["url"]
+    assert listing["total"] == violations
