@@ -119,20 +119,42 @@ def test_har_on_exit_is_valid_and_masks_secrets(tmp_path: Path, stop_with: signa
     assert parse_report(proxy.files["junit"]).getroot().tag == "testsuites"
 
 
-def test_free_points_are_violations_only_with_strict() -> None:
-    """A server that leaves optional fields out of the 201 echo (free) fails only --strict."""
-    metadata = [{**LINK, "title": "Example", "utm": {"source": "google"}}]
+FUTURE = "2099-01-01T00:00:00Z"
+# Free variant of the reference server, what is sent (in order), the behaviour only --strict names.
+FREE_POINTS = {
+    "omit-optional-echoes": (
+        [[{**LINK, "title": "T", "utm": {"source": "g"}}]],
+        "echo-every-field",
+    ),
+    "lenient-urls": ([[{**LINK, "url": "HTTPS://example.com/"}]], "url-form"),
+    "long-strings-accepted": ([[{**LINK, "title": "t" * 501}]], "max-lengths"),
+    "utm-unknown-ignored": ([[{**LINK, "utm": {"source": "g", "other": "x"}}]], "utm-keys"),
+    "rate-headers-only-on-429": ([[LINK]], "rate-headers-everywhere"),
+    "past-expiry-rejected": (
+        [[{**LINK, "expiresAt": FUTURE}], [{**LINK, "expiresAt": "2001-02-03T04:05:06Z"}]],
+        "past-expiry",
+    ),
+    "unknown-properties-rejected": ([[LINK], [{**LINK, "notAHokoField": 1}]], "unknown-properties"),
+}
+
+
+@pytest.mark.parametrize(("free", "case"), FREE_POINTS.items(), ids=list(FREE_POINTS))
+def test_free_points_are_violations_only_with_strict(
+    free: str, case: tuple[list[list[dict[str, object]]], str]
+) -> None:
+    """A server taking a free decision passes the proxy; under --strict it is named."""
+    bodies, behaviour = case
     found = {}
-    with serving(build_app(ServerOptions(free=frozenset({"omit-optional-echoes"})))) as served:
+    with serving(build_app(ServerOptions(free=frozenset({free})))) as served:
         for mode in ((), ("--strict",)):
             with running_proxy(served.url, *mode, har=False) as proxy:
-                answer = post(proxy.url, metadata)
+                for body in bodies:
+                    post(proxy.url, body)
                 found[mode] = proxy.violations()
                 proxy.stop()
-            assert answer.status_code == 201
-    assert found[()]["total"] == 0
+    assert found[()]["total"] == 0, found[()]["violations"]
     strict = {v["behaviour"] for v in found[("--strict",)]["violations"]}
-    assert strict == {"strict.echo-every-field"}
+    assert strict == {f"strict.{behaviour}"}
 
 
 @pytest.mark.parametrize(
