@@ -2,14 +2,14 @@
 
 Everything the proxy knows of Hoko's rules comes through this module, from
 ``contract_tests.expectations`` (statuses, error texts, 201 bodies, rate-limit headers),
-``contract_tests.fuzzing`` (the request judge, free points left out), ``contract_tests.behaviours``
-(the behaviour ids) and ``contract_tests.report`` (the failure text and JUnit XML).
+``contract_tests.fuzzing`` (the request judge, free points left out), ``contract_tests.context``
+(uniqueness across responses), ``contract_tests.behaviours`` (the behaviour ids) and
+``contract_tests.report`` (the failure text and JUnit XML).
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +18,12 @@ import openapi
 from contract_tests import expectations, fuzzing, report
 from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
 from contract_tests.context import DOCUMENTED_201, RunContext
+from contract_tests.proxy import bodies
 from contract_tests.proxy.masking import is_secret, masked
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
 from contract_tests.proxy.violations import Violation
-from contract_tests.transport import ABSENT, Counters, Exchange, Received, Sent
+from contract_tests.transport import Counters, Exchange, Received, Sent
 
 # The named request examples of the spec and the behaviour each one documents.
 EXAMPLE_BEHAVIOURS = {
@@ -33,7 +34,6 @@ EXAMPLE_BEHAVIOURS = {
 UNSHOWN = frozenset({"host", "content-length", "user-agent", "accept", "accept-encoding"})
 MAX_FINDINGS = 20  # per behaviour in the JUnit report; the violation log has its own bound
 KIND_WALK_LIMIT = 100  # items of a clean 201 whose strings are walked to name its kind
-IGNORED_IN_EXAMPLES = ("collectionId", "expiresAt")  # as the suite replays them
 UNIQUE = "a unique id and shortUrl per link (decision 5)"
 DOCUMENTED_429 = "429 with retryAfter and X-RateLimit-* (Status Codes > 429; decision 7)"
 
@@ -104,7 +104,7 @@ class Judge:
         """Return the violations of one ``POST /api/links`` exchange."""
         if traffic.status is None or traffic.response_body is None:
             return []  # no answer to judge: the client got the proxy's 502 or 504
-        body = _decoded(traffic)
+        body = bodies.decoded(traffic)
         if body is None:
             return []  # a Content-Encoding the proxy cannot read
         self.judged += 1
@@ -121,14 +121,17 @@ class Judge:
     def _check(self, exchange: Exchange, checked: Checked) -> None:
         received = exchange.received
         status = received.status
-        scheme, key = _credentials(exchange.sent)
+        scheme, key = bodies.credentials(exchange.sent.headers)
         expected = self._expected_refusal(scheme, key)
         if status not in openapi.STATUS_CODES and "retry-after" in received.headers:
             problem = f"status {status} with Retry-After: a refusal for the rate limit is a 429"
             checked.add("rate-limit.429", [problem], DOCUMENTED_429)
         elif expected is not None:
             want, behaviour, why = expected
-            if status == 400 and self._invalid(_items(exchange.sent.body), key or "") is not None:
+            if (
+                status == 400
+                and self._invalid(bodies.parsed(exchange.sent.body), key or "") is not None
+            ):
                 problem = (
                     f"400 for a request that needed {want}: the body was judged before the key"
                 )
@@ -175,10 +178,10 @@ class Judge:
     def _body(self, exchange: Exchange, key: str, checked: Checked) -> None:
         received, status = exchange.received, exchange.received.status
         history = self.keys.setdefault(key, KeyHistory())
-        items = _items(exchange.sent.body)
+        items = bodies.parsed(exchange.sent.body)
         refusal = self._invalid(items, key)
         if status == 400 and isinstance(items, list):
-            history.refused_external_ids.update(_external_ids(items))
+            history.refused_external_ids.update(bodies.external_ids(items))
         if refusal is not None:
             behaviour, why = refusal
             if status == 201:
@@ -220,7 +223,7 @@ class Judge:
         if not isinstance(links, list):
             return
         checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
-        history.accepted_external_ids.update(_external_ids(items))
+        history.accepted_external_ids.update(bodies.external_ids(items))
         history.largest = max(history.largest, len(items))
         for item in items:
             history.fields.update(name for name in item if name in self.link_fields)
@@ -241,7 +244,7 @@ class Judge:
 
     def _invalid(self, items: Any, key: str) -> tuple[str, str] | None:
         """Return the behaviour and the reason a request (its parsed body) must be refused."""
-        if items is ABSENT:
+        if items is bodies.UNREADABLE:
             return "invalid.body-shape", "the body is missing or not JSON"
         if not isinstance(items, list):
             return "invalid.body-shape", "the body is not an array"
@@ -250,7 +253,7 @@ class Judge:
         schema_fault = self._schema_fault(items)
         if schema_fault is not None:
             return schema_fault
-        external = [value for item in items for value in _external_ids([item])]
+        external = [value for item in items for value in bodies.external_ids([item])]
         if len(set(external)) != len(external):
             return "external-id.unique-within", "an externalId repeated within the batch"
         if self.settings.max_batch is not None and len(items) > self.settings.max_batch:
@@ -282,7 +285,7 @@ class Judge:
         """Return the behaviour of the spec's example this request replays, if it replays one."""
         if len(items) not in self.example_sizes:
             return None  # a 10,000-link batch is not serialised again to learn that
-        return self.examples.get(_comparable(items))
+        return self.examples.get(bodies.comparable(items))
 
     def _kind(self, items: list[Any]) -> str:
         """Return the behaviour a valid request stands for, most specific first."""
@@ -292,7 +295,7 @@ class Judge:
         dicts = [item for item in items if isinstance(item, dict)]
         if any(self.link_fields <= set(item) for item in dicts):
             return "create.every-field"
-        if any(_is_edge(text) for item in dicts for text in _strings(item)):
+        if any(bodies.is_edge(text) for item in dicts for text in bodies.strings(item)):
             return "create.edge-strings"
         if self.settings.max_batch is not None and len(items) == self.settings.max_batch:
             return "batch.limits"
@@ -302,7 +305,7 @@ class Judge:
         self, exchange: Exchange, items: list[Any], history: KeyHistory
     ) -> tuple[str, str] | None:
         """Return why a 400 for this valid request breaks the contract, or None when it may not."""
-        if _content_type(exchange.sent).split(";")[0].strip() != "application/json":
+        if bodies.content_type(exchange.sent.headers).split(";")[0].strip() != "application/json":
             return None  # decision 13: a body sent as anything else may be refused
         if not fuzzing.judge(True).is_valid(items) and not self.strict:
             return None  # a free point (decisions 9, 10): refusing it is allowed
@@ -324,7 +327,7 @@ class Judge:
         )
         if (unknown or past) and not self.strict:
             return None  # decisions 3 and 8: a server may refuse these
-        refused_before = set(_external_ids(items)) & history.refused_external_ids
+        refused_before = set(bodies.external_ids(items)) & history.refused_external_ids
         why = "400 for a valid request like those this server accepted for this key"
         behaviour = self._kind(items)
         if unknown:
@@ -419,57 +422,15 @@ def _describe(error: Any) -> str:
     return f"body at /{where}: {error.message[:200]}"
 
 
-def _items(body: bytes | None) -> Any:
-    if not body:
-        return ABSENT
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # nesting too deep to read is no array of links either
-        return ABSENT
-
-
-def _external_ids(items: list[Any]) -> list[str]:
-    return [
-        item["externalId"]
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("externalId"), str)
-    ]
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for inner in value.values():
-            yield from _strings(inner)
-
-
-def _is_edge(text: str) -> bool:
-    return text == "" or not text.isascii() or text != text.strip()
-
-
-def _comparable(items: Any) -> str:
-    """Return a request body as the suite compares it to examples: collection and expiry aside."""
-    if not isinstance(items, list):
-        return ""
-    shown = [
-        {k: v for k, v in item.items() if k not in IGNORED_IN_EXAMPLES}
-        if isinstance(item, dict)
-        else item
-        for item in items
-    ]
-    return json.dumps(shown, sort_keys=True)
-
-
 def _documented_examples() -> dict[str, str]:
     examples = {
-        _comparable(value): EXAMPLE_BEHAVIOURS[name]
+        bodies.comparable(value): EXAMPLE_BEHAVIOURS[name]
         for name, value in openapi.request_examples().items()
         if name in EXAMPLE_BEHAVIOURS
     }
     for replayable in openapi.replayable_requests().values():
         if replayable.get("status") == 400 and "body" in replayable:
-            examples[_comparable(replayable["body"])] = "invalid.documented-example"
+            examples[bodies.comparable(replayable["body"])] = "invalid.documented-example"
     return examples
 
 
@@ -479,33 +440,6 @@ def _documented_unknown_keys() -> Iterator[str]:
         scheme, _, key = str(replayable.get("authorization", "")).partition(" ")
         if replayable.get("status") == 401 and scheme == "Bearer" and key and "<" not in key:
             yield key
-
-
-def _credentials(sent: Sent) -> tuple[str | None, str | None]:
-    value = next((v for k, v in sent.headers.items() if k.lower() == "authorization"), None)
-    if value is None:
-        return None, None
-    scheme, _, key = value.strip().partition(" ")
-    return scheme, key.strip() or None
-
-
-def _content_type(sent: Sent) -> str:
-    return next((v for k, v in sent.headers.items() if k.lower() == "content-type"), "").lower()
-
-
-def _decoded(traffic: Traffic) -> bytes | None:
-    assert traffic.response_body is not None
-    encoding = (traffic.header(b"content-encoding") or "identity").strip().lower()
-    try:
-        if encoding in ("identity", ""):
-            return traffic.response_body
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(traffic.response_body, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            return zlib.decompress(traffic.response_body)
-    except zlib.error:
-        return b""  # announced as compressed but not: judged as the garbage it is
-    return None
 
 
 def _exchange(traffic: Traffic, body: bytes) -> Exchange:
