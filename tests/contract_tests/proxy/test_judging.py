@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import shlex
 import shutil
@@ -27,6 +26,7 @@ from tests.mock_server.test_documentation import (
     EXAMPLES,
     FETCH_NO_BODY,
     assert_documented,
+    run_fetch,
 )
 
 pytestmark = pytest.mark.slow
@@ -74,12 +74,11 @@ def test_full_suite_run_through_the_proxy_sees_no_violation(
     assert proxy.stdout.strip().splitlines()[-1].endswith(" 0 violations")
 
 
-# Node's fetch, wrapped so the snippet runs verbatim while the raw answer is kept.
+# Node's fetch, wrapped so the snippet runs verbatim while the raw answer is written to a file.
 FETCH_PRELUDE = """const realFetch = globalThis.fetch;
-let raw = null;
 globalThis.fetch = async (...args) => {
   const answer = await realFetch(...args);
-  raw = [answer.status, Buffer.from(await answer.clone().arrayBuffer()).toString('base64')];
+  require('fs').writeFileSync(RAW_PATH, Buffer.from(await answer.clone().arrayBuffer()));
   return answer;
 };
 """
@@ -95,17 +94,12 @@ def curl_raw(example: str, base_url: str, key: str, scratch: Path) -> tuple[int,
     return int(status), body.read_bytes()
 
 
-def fetch_raw(example: str, base_url: str, key: str) -> tuple[int, bytes]:
+def fetch_raw(example: str, base_url: str, key: str, scratch: Path) -> tuple[int, bytes]:
     """Run a documented fetch snippet in Node; return the status and the body bytes."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node is not installed: the fetch examples need it")
-    snippet = example.replace("https://hoko.to", base_url).replace("<API_KEY>", key)
-    script = f"{FETCH_PRELUDE}(async () => {{ {snippet}\nconsole.log(JSON.stringify(raw)); }})();"
-    output = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
-    assert output.returncode == 0, output.stderr
-    status, encoded = json.loads(output.stdout)
-    return int(status), base64.b64decode(encoded)
+    raw = scratch / "raw"
+    prelude = FETCH_PRELUDE.replace("RAW_PATH", json.dumps(str(raw)))
+    status, _ = run_fetch(prelude + example, base_url, key)
+    return status, raw.read_bytes()
 
 
 def test_documentation_examples_through_the_proxy(tmp_path: Path) -> None:
@@ -120,7 +114,7 @@ def test_documentation_examples_through_the_proxy(tmp_path: Path) -> None:
         def run(client: str, example: str, key: str) -> tuple[int, bytes]:
             if client == "curl":
                 return curl_raw(example, proxy.url, key, tmp_path)
-            return fetch_raw(example, proxy.url, key)
+            return fetch_raw(example, proxy.url, key, tmp_path)
 
         for client in ("curl", "fetch"):
             for name, curl_line, fetch, key, status, documented in EXAMPLES:
