@@ -95,15 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite and return the exit code: 0 conforms, 1 violations, 2 cannot run."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["proxy"]:
-        try:
-            from contract_tests.proxy import cli as proxy_cli
-        except ModuleNotFoundError as missing:
-            print(
-                f"hoko-contract proxy: error: {missing.name} is not installed "
-                "(pip install 'hoko-links-kit[proxy]')",
-                file=sys.stderr,
-            )
-            return EXIT_CANNOT_RUN
+        from contract_tests.proxy import cli as proxy_cli
+
         return proxy_cli.main(arguments[1:])
     try:
         settings = settings_from(build_parser().parse_args(arguments))

@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import orjson
 
 import openapi
 from contract_tests.proxy.errors import ProxyError, UpstreamError
-from contract_tests.proxy.forwarding import Upstream, end_to_end
+from contract_tests.proxy.forwarding import Answer, Upstream, end_to_end
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Headers, Traffic
 from contract_tests.proxy.violations import Violation, ViolationLog, header_value
@@ -129,20 +128,20 @@ class ProxyApp:
         method = scope["method"]
         judged = self.judge is not None and (method, scope["path"]) == JUDGED
         headers: Headers = list(scope["headers"])
-        url = self.upstream.url(
-            scope.get("raw_path") or scope["path"].encode(), scope["query_string"]
-        )
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        target = self.upstream.target(raw_path, scope["query_string"])
         traffic = Traffic(
-            time.time(), method, str(url), scope.get("http_version", "1.1"),
+            time.time(), method, self.upstream.url(raw_path, scope["query_string"]),
+            scope.get("http_version", "1.1"),
             end_to_end(headers, frozenset({b"host"})),
         )  # fmt: skip
         copy: list[bytes] | None = [] if judged else None
         body = self._request_body(receive, traffic, copy) if _has_body(headers) else None
-        response: httpx.Response | None = None
+        response: Answer | None = None
         try:
-            response = await self.upstream.open(method, url, headers, body, deadline)
-            traffic.status = response.status_code
-            traffic.response_headers = list(response.headers.raw)
+            response = await self.upstream.open(method, target, headers, body, deadline)
+            traffic.status = response.status
+            traffic.response_headers = list(response.headers)
             if copy is not None:
                 traffic.request_body = b"".join(copy) if body is not None else None
                 traffic.response_body = await self.upstream.read(response, deadline)
@@ -162,7 +161,7 @@ class ProxyApp:
             self._record(traffic)
         finally:
             if response is not None:
-                await response.aclose()
+                self.upstream.release(response)
 
     async def _answer_judged(self, send: Send, traffic: Traffic, number: int) -> None:
         if _size(traffic) <= INLINE_BYTES:
@@ -217,14 +216,14 @@ class ProxyApp:
     async def _stream(
         self,
         send: Send,
-        response: httpx.Response,
+        response: Answer,
         traffic: Traffic,
         deadline: float,
         started: float,
     ) -> None:
         kept: list[bytes] = []
-        head = {"type": "http.response.start", "status": response.status_code}
-        await send({**head, "headers": end_to_end(response.headers.raw)})
+        head = {"type": "http.response.start", "status": response.status}
+        await send({**head, "headers": end_to_end(response.headers)})
         try:
             async for chunk in self.upstream.chunks(response, deadline):
                 traffic.response_size += len(chunk)
