@@ -122,6 +122,7 @@ def listen(settings: ProxySettings) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
+        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     except OSError as error:
         where = f"{settings.host}:{settings.port}"
         raise ProxyUsageError(
@@ -164,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
     thread.start()
+    while not server.started and thread.is_alive():
+        thread.join(timeout=0.05)
     host, port = sock.getsockname()[:2]
     print(
         f"{PROG}: http://{host}:{port} -> {settings.upstream_base}"

@@ -7,7 +7,7 @@ import random
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -17,7 +17,7 @@ from contract_serving import free_port, serving
 from proxy_running import HOKO_CONTRACT, running_proxy
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from test_hardening import UNAUTHORIZED, raw_server, trickling_server
 
@@ -270,3 +270,28 @@ def test_upstream_path_prefix_is_kept() -> None:
         answer = httpx.get(f"{proxy.url}/some/where", timeout=10)
         proxy.stop()
     assert answer.text == "/base/some/where"
+
+
+async def streamed(_: Request) -> Response:
+    """Answer in chunks of unknown total length."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(PAYLOAD), 700_000):
+            yield PAYLOAD[start : start + 700_000]
+
+    return StreamingResponse(pieces(), media_type="application/octet-stream")
+
+
+@pytest.mark.parametrize("path", ["/api/links", "/streamed"])
+def test_chunked_answer_and_head_requests_come_back_whole(path: str) -> None:
+    routes = [Route(path, streamed, methods=["GET", "POST", "HEAD"])]
+    with serving(Starlette(routes=routes)) as served, running_proxy(served.url, har=False) as proxy:
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            answers = [client.post(f"{proxy.url}{path}", content=b"[]") for _ in range(2)]
+            head = client.head(f"{proxy.url}{path}")
+            after = client.post(f"{proxy.url}{path}", content=b"[]")
+        proxy.stop()
+    assert [a.content == PAYLOAD for a in [*answers, after]] == [True, True, True]
+    assert answers[0].headers.get("transfer-encoding") == "chunked"
+    assert head.status_code == 200
+    assert head.content == b""
