@@ -150,12 +150,13 @@ class Upstream:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.tls = parts.scheme == "https"
         self.netloc = parts.netloc.encode("idna")
+        self.origin = f"{parts.scheme}://{parts.netloc}"
         self.prefix = parts.path.rstrip("/").encode()
         self.idle: list[Connection] = []
 
     def url(self, raw_path: bytes, query: bytes) -> str:
         """Return the upstream URL of a request path and query, byte for byte."""
-        return self.settings.upstream_base + self.target(raw_path, query).decode("latin-1")
+        return self.origin + self.target(raw_path, query).decode("latin-1")
 
     def target(self, raw_path: bytes, query: bytes) -> bytes:
         """Return the request target sent upstream: the prefix, the path, the query."""

@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import orjson
@@ -261,15 +262,17 @@ def test_suite_command_line_is_untouched_by_the_subcommand() -> None:
     assert "--upstream" in proxy_help.stdout
 
 
-def test_upstream_path_prefix_is_kept() -> None:
+def test_upstream_path_prefix_is_kept(tmp_path: Path) -> None:
     async def where(request: Request) -> Response:
         return PlainTextResponse(request.url.path)
 
     app = Starlette(routes=[Route("/base/{rest:path}", where)])
-    with serving(app) as served, running_proxy(f"{served.url}/base/", har=False) as proxy:
-        answer = httpx.get(f"{proxy.url}/some/where", timeout=10)
+    with serving(app) as served, running_proxy(f"{served.url}/base/", folder=tmp_path) as proxy:
+        answer = httpx.get(f"{proxy.url}/some/where?x=1", timeout=10)
         proxy.stop()
     assert answer.text == "/base/some/where"
+    (entry,) = proxy.har()["log"]["entries"]
+    assert entry["request"]["url"] == f"{served.url}/base/some/where?x=1"
 
 
 async def streamed(_: Request) -> Response:
