@@ -22,6 +22,7 @@ from bench.contract import ContractRun, time_contract_run, unavailable_reason
 from bench.goals import judge
 from bench.load import LoadSettings, choose_generator, describe_generator
 from bench.payloads import API_KEY, BATCH_SIZE, one_link_body
+from bench.proxy import measure_overhead, render_overhead
 from bench.replicas import compare
 from bench.report import Outcome, render
 from bench.resolution import ResolutionFigures, measure_resolution, resolution_verdict
@@ -125,6 +126,11 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the report to this file"
     )
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="measure hoko-contract proxy's overhead instead: the mock direct and through it",
+    )
     options = parser.parse_args(argv)
     for name, value in (QUICK if options.quick else FULL).items():
         if getattr(options, name) is None:
@@ -148,30 +154,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         with tempfile.TemporaryDirectory(prefix="hoko-bench-") as scratch:
+            if options.proxy:
+                return _report(options, *measure_proxy(options, Path(scratch)))
             outcome = measure(options, Path(scratch))
             shared = _replicas(options, Path(scratch)) if options.replicas else []
     except KeyboardInterrupt:
         _note("interrupted; every server it started has been ended")
         return 130
     text = "\n".join([render(outcome), *shared])
+    failed = any(entry.failure for entry in outcome.figures.values())
+    return _report(options, text, failed or "mock" not in outcome.figures)
+
+
+def _report(options: argparse.Namespace, text: str, failed: bool) -> int:
     print(text)
     if options.markdown:
         options.markdown.write_text(text + "\n", encoding="utf-8")
-    failed = any(entry.failure for entry in outcome.figures.values())
-    return 1 if failed or "mock" not in outcome.figures else 0
+    return 1 if failed else 0
+
+
+def round_plan(options: argparse.Namespace, scratch: Path) -> RoundPlan:
+    """Return the rounds the options ask for, with the 1-link body written to ``scratch``."""
+    body_file = scratch / "one-link.json"
+    body_file.write_bytes(one_link_body())
+    load = LoadSettings(body_file, API_KEY, options.connections, options.duration)
+    generator = choose_generator(options.generator)
+    return RoundPlan(
+        generator, load, options.rounds, options.batch_posts, options.batch_size, options.warmup
+    )
+
+
+def measure_proxy(options: argparse.Namespace, scratch: Path) -> tuple[str, bool]:
+    """Measure the proxy's overhead; return its report and whether a way in failed."""
+    load_before = os.getloadavg()[0]
+    plan = round_plan(options, scratch)
+    _note(f"{plan.rounds} rounds over the mock, direct and through hoko-contract proxy")
+    figures = measure_overhead(plan, scratch)
+    generator = describe_generator(plan.generator, plan.load, options.generator == "python")
+    text = render_overhead(_header(options, generator, load_before), options.batch_size, figures)
+    return text, any(entry.failure for entry in figures.values())
 
 
 def measure(options: argparse.Namespace, scratch: Path) -> Outcome:
     """Start the targets, run the rounds, then the memory and conformance runs."""
     # Other work on the machine moves absolute figures; the report says how busy it was.
     load_before = os.getloadavg()[0]
-    body_file = scratch / "one-link.json"
-    body_file.write_bytes(one_link_body())
-    load = LoadSettings(body_file, API_KEY, options.connections, options.duration)
-    generator = choose_generator(options.generator)
-    plan = RoundPlan(
-        generator, load, options.rounds, options.batch_posts, options.batch_size, options.warmup
-    )
+    plan = round_plan(options, scratch)
+    load, generator = plan.load, plan.generator
     _note(f"targets: {', '.join(options.targets)} (Prism is installed on first use)")
     resolved = resolve(tuple(options.targets), scratch / "state.sqlite3")
     skipped = [item for item in resolved if isinstance(item, Unavailable)]

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a server against the Hoko POST /api/links contract. "
         "Exit 0: conforms; 1: violations found; "
         "2: bad arguments, server unreachable or run stopped.",
+        epilog="hoko-contract proxy --help: judge live traffic to a server instead.",
     )
     for name, env in ENV_VARS.items():
         flag = "--" + name.replace("_", "-")
@@ -101,8 +102,20 @@ def settings_from(arguments: argparse.Namespace) -> RunSettings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite and return the exit code: 0 conforms, 1 violations, 2 cannot run."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["proxy"]:
+        try:
+            from contract_tests.proxy import cli as proxy_cli
+        except ImportError as error:
+            print(
+                f"hoko-contract proxy: error: it needs the proxy extra ({error.name} is missing):"
+                " pip install 'hoko-links-kit[proxy]'",
+                file=sys.stderr,
+            )
+            return 2
+        return proxy_cli.main(arguments[1:])
     try:
-        settings = settings_from(build_parser().parse_args(argv))
+        settings = settings_from(build_parser().parse_args(arguments))
     except UsageError as error:
         print(f"hoko-contract: error: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN

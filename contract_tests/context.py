@@ -125,17 +125,7 @@ class RunContext:
         return [link for link in links if isinstance(link, dict)]
 
     def _check_unique(self, exchange: Exchange, links: list[Any]) -> None:
-        problems = []
-        for link in links:
-            if not isinstance(link, dict):
-                continue
-            link_id, short_url = str(link.get("id")), str(link.get("shortUrl"))
-            if link_id in self.seen_ids:
-                problems.append(f"id {link_id} was already given to an earlier link")
-            if short_url in self.seen_short_urls:
-                problems.append(f"shortUrl {short_url} was already given to an earlier link")
-            self.seen_ids.add(link_id)
-            self.seen_short_urls.add(short_url)
+        problems = expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
         self.record(
             "create.unique-links", exchange, problems[:3], "a unique id and shortUrl per link"
         )

@@ -220,3 +220,21 @@ def strict_echo_problems(item: Mapping[str, Any], link: Mapping[str, Any]) -> li
         f"unknown property {name!r} echoed" for name in item if name not in known and name in link
     ]
     return missing + echoed
+
+
+def repeated_link_problems(
+    links: Sequence[Any], seen_ids: set[str], seen_short_urls: set[str]
+) -> list[str]:
+    """Return how ``links`` repeat an id or shortUrl already seen, adding theirs to the seen."""
+    problems = []
+    for link in links:
+        if not isinstance(link, dict):
+            continue
+        link_id, short_url = str(link.get("id")), str(link.get("shortUrl"))
+        if link_id in seen_ids:
+            problems.append(f"id {link_id} was already given to an earlier link")
+        if short_url in seen_short_urls:
+            problems.append(f"shortUrl {short_url} was already given to an earlier link")
+        seen_ids.add(link_id)
+        seen_short_urls.add(short_url)
+    return problems

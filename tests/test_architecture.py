@@ -43,6 +43,31 @@ def test_package_never_imports_the_forbidden_parts(package: str) -> None:
     assert offenders == {}
 
 
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_proxy_never_imports_the_mock_and_reaches_the_suite_through_its_judge() -> None:
+    modules = sorted((ROOT / "contract_tests" / "proxy").rglob("*.py"))
+    assert len(modules) > 1
+    mock_users = [m.name for m in modules if "mock_server" in imported_roots(m)]
+    assert mock_users == []
+    suite_users = {
+        module.name
+        for module in modules
+        for name in imported_modules(module)
+        if name.startswith("contract_tests.") and not name.startswith("contract_tests.proxy")
+    }
+    assert suite_users == {"judge.py"}
+
+
 def test_only_the_loader_parses_yaml() -> None:
     offenders = [
         str(module.relative_to(ROOT))
@@ -77,7 +102,19 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 OWN_PACKAGES = {"openapi", "mock_server", "contract_tests", "bench", "tests"}
 EXTRA_OF = {"openapi": None, "mock_server": "mock", "contract_tests": "contract"}
 # Modules of a part that serve an option of their own, with the extra that option needs on top.
-OPTIONAL_EXTRA_OF = {"mock_server/redis_store.py": "redis", "mock_server/redis_calls.py": "redis"}
+OPTIONAL_EXTRA_OF = {
+    "mock_server/redis_store.py": "redis",
+    "mock_server/redis_calls.py": "redis",
+    "contract_tests/proxy/": "proxy",
+}
+
+
+def optional_extra(path: Path) -> str | None:
+    """Return the extra a module needs beyond its part's, if it serves an option of its own."""
+    name = str(path.relative_to(ROOT))
+    return next(
+        (extra for place, extra in OPTIONAL_EXTRA_OF.items() if name.startswith(place)), None
+    )
 
 
 def _name(requirement: str) -> str:
@@ -105,7 +142,7 @@ def third_party_imports(package: str, optional: bool = False) -> set[str]:
     modules = [
         path
         for path in (ROOT / package).rglob("*.py")
-        if (str(path.relative_to(ROOT)) in OPTIONAL_EXTRA_OF) == optional
+        if (optional_extra(path) is not None) == optional
     ]
     roots = set().union(*(imported_roots(path) for path in modules))
     roots -= OWN_PACKAGES | local | set(sys.stdlib_module_names) | {"__future__"}
@@ -118,14 +155,15 @@ def test_each_user_installs_what_their_part_imports(package: str) -> None:
     assert missing == set()
 
 
-@pytest.mark.parametrize("module", sorted(OPTIONAL_EXTRA_OF))
-def test_an_optional_module_needs_only_its_part_and_its_extra(module: str) -> None:
-    package, extra = module.split("/")[0], OPTIONAL_EXTRA_OF[module]
-    needed = declared(EXTRA_OF[package]) | declared(extra)
-    assert third_party_imports(package, optional=True) - needed == set()
-    assert declared(extra) - declared(EXTRA_OF[package]) <= third_party_imports(
-        package, optional=True
-    ) | {"hiredis"}
+@pytest.mark.parametrize("place", sorted(OPTIONAL_EXTRA_OF))
+def test_an_optional_module_needs_only_its_part_and_its_extra(place: str) -> None:
+    package, extra = place.split("/")[0], OPTIONAL_EXTRA_OF[place]
+    modules = [path for path in (ROOT / package).rglob("*.py") if optional_extra(path) == extra]
+    distributions = importlib.metadata.packages_distributions()
+    roots = set().union(*(imported_roots(path) for path in modules))
+    roots -= OWN_PACKAGES | set(sys.stdlib_module_names) | {"__future__"}
+    imported = {_name(distributions[root][0]) for root in roots if root in distributions}
+    assert imported - declared(EXTRA_OF[package]) - declared(extra) == set()
 
 
 def test_the_base_install_is_what_the_loader_needs() -> None:
@@ -179,16 +217,6 @@ def test_the_quick_start_installs_each_users_part() -> None:
     mock_command, test_command = readme_commands()
     assert "pip install -q -e '.[mock]'" in mock_command
     assert "pip install -q -e '.[test]'" in test_command
-
-
-def imported_modules(path: Path) -> set[str]:
-    modules: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            modules.add(node.module)
-    return modules
 
 
 def test_uvicorn_internals_are_used_by_the_protocol_adapter_alone() -> None:

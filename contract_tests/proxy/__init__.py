@@ -1,0 +1,1 @@
+"""``hoko-contract proxy``: forward live traffic and judge every ``/api/links`` exchange."""

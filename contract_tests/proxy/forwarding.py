@@ -1,0 +1,290 @@
+"""The upstream: requests forwarded unchanged but for hop-by-hop headers, answers read as bytes.
+
+HTTP/1.1 over pooled asyncio connections, answers parsed by httptools (uvicorn's own parser): the
+proxy spends its time judging, not in a general-purpose client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Iterable
+
+import httptools
+
+from contract_tests.proxy.errors import UpstreamError
+from contract_tests.proxy.settings import ProxySettings
+from contract_tests.proxy.traffic import Headers
+
+# RFC 9110 section 7.6.1, plus the legacy Proxy-Connection; Host is the upstream's own.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+CHUNK = 64 * 1024
+# An idle connection is dropped before the upstream's keep-alive timeout (uvicorn's is 5 s) can
+# close it under a request.
+MAX_IDLE_SECONDS = 4.0
+MAX_IDLE_CONNECTIONS = 32
+
+
+def end_to_end(
+    headers: Iterable[tuple[bytes, bytes]], drop: frozenset[bytes] = frozenset()
+) -> Headers:
+    """Return ``headers`` in order without the hop-by-hop ones and those Connection names."""
+    pairs = list(headers)
+    named = {
+        token.strip().lower()
+        for name, value in pairs
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
+    removed = HOP_BY_HOP | named | drop
+    return [(name, value) for name, value in pairs if name.lower() not in removed]
+
+
+class Answer:
+    """An upstream answer: status and headers as received, then its body as it arrives."""
+
+    def __init__(self, connection: Connection, head_only: bool) -> None:
+        self.connection = connection
+        self.status = 0
+        self.headers: Headers = []
+        self.pending: list[bytes] = []
+        self.head_done = False
+        self.done = False
+        self.head_only = head_only
+        self.parser = httptools.HttpResponseParser(self)
+
+    # httptools callbacks.
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        if 100 <= self.status < 200:
+            self.headers = []  # an interim answer: the final one follows
+            return
+        self.head_done = True
+        if self.head_only or self.status in (204, 304):
+            self.done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.pending.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.head_done:
+            self.done = True
+
+    async def _feed(self) -> None:
+        data = await self.connection.reader.read(CHUNK)
+        if data:
+            self.parser.feed_data(data)
+        elif self.head_done and not self._framed():
+            self.done = True  # a body without length or chunks ends with the connection
+        else:
+            raise ConnectionResetError("the upstream closed the connection before the answer ended")
+
+    def _framed(self) -> bool:
+        return any(
+            name.lower() == b"content-length"
+            or (name.lower() == b"transfer-encoding" and b"chunked" in value.lower())
+            for name, value in self.headers
+        )
+
+    async def read_head(self) -> None:
+        """Read until the final status line and headers have arrived."""
+        while not self.head_done:
+            await self._feed()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body as sent (chunked framing removed, content encoding kept)."""
+        while True:
+            while self.pending:
+                yield self.pending.pop(0)
+            if self.done:
+                return
+            await self._feed()
+
+    def reusable(self) -> bool:
+        """Tell whether the connection may carry another request."""
+        return self.done and not self.head_only and self.parser.should_keep_alive()
+
+
+class Connection:
+    """One TCP connection to the upstream."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.idle_since = time.monotonic()
+
+    def usable(self) -> bool:
+        """Tell whether an idle connection can still be used."""
+        fresh = time.monotonic() - self.idle_since < MAX_IDLE_SECONDS
+        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
+
+    def close(self) -> None:
+        """Close the connection without waiting."""
+        self.writer.close()
+
+
+class Upstream:
+    """A pool of connections to the upstream; every failure becomes an ``UpstreamError``."""
+
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        parts = urllib.parse.urlsplit(settings.upstream_base)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.tls = parts.scheme == "https"
+        self.netloc = parts.netloc.encode("idna")
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.prefix = parts.path.rstrip("/").encode()
+        self.idle: list[Connection] = []
+
+    def url(self, raw_path: bytes, query: bytes) -> str:
+        """Return the upstream URL of a request path and query, byte for byte."""
+        return self.origin + self.target(raw_path, query).decode("latin-1")
+
+    def target(self, raw_path: bytes, query: bytes) -> bytes:
+        """Return the request target sent upstream: the prefix, the path, the query."""
+        return self.prefix + raw_path + (b"?" + query if query else b"")
+
+    async def open(
+        self,
+        method: str,
+        target: bytes,
+        headers: Headers,
+        body: AsyncIterator[bytes] | None,
+        deadline: float,
+    ) -> Answer:
+        """Send the request and return the answer once its head has arrived."""
+        async with _failures_as_upstream_errors(self.settings, deadline):
+            connection = await self._connection()
+            try:
+                return await self._exchange(connection, method, target, headers, body)
+            except BaseException:
+                connection.close()  # half a request or half an answer: never reused
+                raise
+
+    async def _exchange(
+        self,
+        connection: Connection,
+        method: str,
+        target: bytes,
+        headers: Headers,
+        body: AsyncIterator[bytes] | None,
+    ) -> Answer:
+        forwarded = end_to_end(headers, frozenset({b"host"}))
+        sized = any(name.lower() == b"content-length" for name, _ in forwarded)
+        chunked = body is not None and not sized
+        lines = [method.encode() + b" " + target + b" HTTP/1.1", b"host: " + self.netloc]
+        lines += [name + b": " + value for name, value in forwarded]
+        if chunked:
+            lines.append(b"transfer-encoding: chunked")
+        connection.writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
+        answer = Answer(connection, head_only=method == "HEAD")
+        # An upstream may answer (a 401, a 400) and close before it has read the whole body.
+        with contextlib.suppress(ConnectionError):
+            if body is not None:
+                await _send_body(connection.writer, body, chunked)
+            await connection.writer.drain()
+        await answer.read_head()
+        return answer
+
+    async def read(self, answer: Answer, deadline: float) -> bytes:
+        """Return the whole body as sent, by the deadline."""
+        async with _failures_as_upstream_errors(self.settings, deadline):
+            return b"".join([chunk async for chunk in answer.chunks()])
+
+    async def chunks(self, answer: Answer, deadline: float) -> AsyncIterator[bytes]:
+        """Yield the body as sent, each chunk by the deadline."""
+        iterator = answer.chunks().__aiter__()
+        while True:
+            async with _failures_as_upstream_errors(self.settings, deadline):
+                try:
+                    chunk = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+            yield chunk
+
+    def release(self, answer: Answer) -> None:
+        """Give the connection back to the pool if it can carry another request, else close it."""
+        connection = answer.connection
+        if answer.reusable() and len(self.idle) < MAX_IDLE_CONNECTIONS:
+            connection.idle_since = time.monotonic()
+            self.idle.append(connection)
+        else:
+            connection.close()
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        for connection in self.idle:
+            connection.close()
+        self.idle.clear()
+
+    async def _connection(self) -> Connection:
+        while self.idle:
+            connection = self.idle.pop()
+            if connection.usable():
+                return connection
+            connection.close()
+        try:
+            reader, writer = await asyncio.open_connection(
+                self.host, self.port, ssl=True if self.tls else None, limit=CHUNK
+            )
+        except OSError as error:
+            upstream = self.settings.upstream_base
+            raise UpstreamError(
+                502, "upstream-unreachable", f"cannot connect to {upstream}: {_reason(error)}"
+            ) from None
+        return Connection(reader, writer)
+
+
+async def _send_body(
+    writer: asyncio.StreamWriter, body: AsyncIterator[bytes], chunked: bool
+) -> None:
+    async for chunk in body:
+        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+        await writer.drain()
+    if chunked:
+        writer.write(b"0\r\n\r\n")
+
+
+@contextlib.asynccontextmanager
+async def _failures_as_upstream_errors(
+    settings: ProxySettings, deadline: float
+) -> AsyncIterator[None]:
+    """Bound a step by the exchange's deadline and turn a failure into an UpstreamError."""
+    upstream = settings.upstream_base
+    try:
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            yield
+    except TimeoutError:
+        raise UpstreamError(
+            504,
+            "upstream-timeout",
+            f"{upstream} gave no whole answer within {settings.timeout:g} s",
+        ) from None
+    except (OSError, httptools.HttpParserError) as error:
+        # A reset, an early close and a head no HTTP parser reads all end here.
+        raise UpstreamError(
+            502, "upstream-broken", f"no valid HTTP answer from {upstream}: {_reason(error)}"
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return (text or type(error).__name__)[:200]

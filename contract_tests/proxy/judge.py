@@ -1,0 +1,455 @@
+"""The proxy's one door to the suite: each exchange judged by the suite's own expectations.
+
+Everything the proxy knows of Hoko's rules comes through this module, from
+``contract_tests.expectations`` (statuses, error texts, 201 bodies, rate-limit headers),
+``contract_tests.fuzzing`` (the request judge, free points left out), ``contract_tests.context``
+(uniqueness across responses), ``contract_tests.behaviours`` (the behaviour ids) and
+``contract_tests.report`` (the failure text and JUnit XML).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import openapi
+from contract_tests import expectations, fuzzing, report, rules
+from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
+from contract_tests.context import DOCUMENTED_201
+from contract_tests.proxy import bodies
+from contract_tests.proxy.masking import is_secret, masked
+from contract_tests.proxy.settings import ProxySettings
+from contract_tests.proxy.traffic import Traffic
+from contract_tests.proxy.violations import Violation
+from contract_tests.transport import Counters, Exchange, Received, Sent
+
+# The named request examples of the spec and the behaviour each one documents.
+EXAMPLE_BEHAVIOURS = {
+    "documentedWithPlanFeatures": "create.documented-example",
+    "documentedWithMetadata": "create.metadata-example",
+}
+# Headers that say nothing about the contract and only lengthen a reproduction.
+UNSHOWN = frozenset({"host", "content-length", "user-agent", "accept", "accept-encoding"})
+MAX_FINDINGS = 20  # per behaviour in the JUnit report; the violation log has its own bound
+KIND_WALK_LIMIT = 100  # items of a clean 201 whose strings are walked to name its kind
+UNIQUE = "a unique id and shortUrl per link (decision 5)"
+DOCUMENTED_429 = "429 with retryAfter and X-RateLimit-* (Status Codes > 429; decision 7)"
+
+
+@dataclass
+class KeyHistory:
+    """What the upstream showed about one key: what it accepted and what it refused."""
+
+    accepted_external_ids: set[str] = field(default_factory=set)
+    refused_external_ids: set[str] = field(default_factory=set)
+    collections: set[str] = field(default_factory=set)
+    fields: set[str] = field(default_factory=set)
+    largest: int = 0
+
+
+class UniquenessLedger:
+    """The ids and shortUrls given so far, checked by the suite's own cross-response rule."""
+
+    def __init__(self) -> None:
+        self.seen_ids: set[str] = set()
+        self.seen_short_urls: set[str] = set()
+
+    def repeated(self, exchange: Exchange, links: list[Any]) -> list[str]:
+        """Return how ``links`` repeat an id or shortUrl given earlier, and remember them."""
+        return expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
+
+
+@dataclass
+class Checked:
+    """The outcome of the checks of one exchange: behaviour, problems, what is documented."""
+
+    rows: list[tuple[str, list[str], str]] = field(default_factory=list)
+
+    def add(self, behaviour: str, problems: list[str], documented: str) -> None:
+        """Record one check."""
+        self.rows.append((behaviour, problems, documented))
+
+
+class Judge:
+    """Judges exchanges one at a time, keeping what uniqueness across exchanges needs."""
+
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        self.strict = settings.strict
+        self.verdict = Verdict(settings.strict)
+        self.counters = Counters()
+        self.judged = 0
+        self.ledger = UniquenessLedger()
+        self.keys: dict[str, KeyHistory] = {}
+        self.collections = frozenset(c.lower() for c in settings.collections)
+        self.no_scope_keys = frozenset(settings.no_scope_keys)
+        self.unknown_keys = frozenset(_documented_unknown_keys())
+        self.examples = _documented_examples()
+        self.example_sizes = {len(json.loads(text)) for text in self.examples}
+        self.link_fields = expectations.link_fields()
+
+    def judge(self, traffic: Traffic) -> list[Violation]:
+        """Return the violations of one ``POST /api/links`` exchange."""
+        if traffic.status is None or traffic.response_body is None:
+            return []  # no answer to judge: the client got the proxy's 502 or 504
+        body = bodies.decoded(traffic)
+        if body is None:
+            return []  # a Content-Encoding the proxy cannot read
+        self.judged += 1
+        self.counters.requests += 1
+        exchange = _exchange(traffic, body)
+        checked = Checked()
+        self._check(exchange, checked)
+        return self._violations(exchange, checked)
+
+    def write_junit(self, path: str) -> None:
+        """Write one JUnit test case per behaviour, as the suite does."""
+        report.write_junit(self.verdict, self.counters, path)
+
+    def _check(self, exchange: Exchange, checked: Checked) -> None:
+        received = exchange.received
+        status = received.status
+        scheme, key = bodies.credentials(exchange.sent.headers)
+        expected = self._expected_refusal(scheme, key)
+        if status not in openapi.STATUS_CODES and "retry-after" in received.headers:
+            problem = f"status {status} with Retry-After: a refusal for the rate limit is a 429"
+            checked.add("rate-limit.429", [problem], DOCUMENTED_429)
+        elif expected is not None:
+            want, behaviour, why = expected
+            if (
+                status == 400
+                and self._invalid(bodies.parsed(exchange.sent.body), key or "") is not None
+            ):
+                problem = (
+                    f"400 for a request that needed {want}: the body was judged before the key"
+                )
+                checked.add("auth.before-body", [problem], f"{want} before the body (decision 1)")
+            else:
+                problems = expectations.error_problems(received, want, self.strict)
+                checked.add(behaviour, problems, f"{want}: {why}")
+        elif status == 401:
+            checked.add("auth.unknown-key", self._error(received, 401), "401: an unknown key")
+        elif status == 403:
+            problems = self._error(received, 403)
+            checked.add("auth.missing-scope", problems, "403: missingScopes names linksWrite")
+        else:
+            self._rate_headers(exchange, checked)
+            if status == 429:
+                checked.add("rate-limit.429", self._error(received, 429), DOCUMENTED_429)
+            else:
+                self._body(exchange, key or "", checked)
+
+    def _expected_refusal(self, scheme: str | None, key: str | None) -> tuple[int, str, str] | None:
+        if scheme is None:
+            return 401, "auth.missing-header", "no Authorization header"
+        if scheme.lower() != "bearer" or not key:
+            return 401, "auth.non-bearer", "a scheme other than Bearer"
+        if key in self.unknown_keys:
+            return 401, "auth.unknown-key", "the documentation's unknown key"
+        if key in self.no_scope_keys:
+            return 403, "auth.missing-scope", "a key without linksWrite"
+        return None
+
+    def _error(self, received: Received, status: int) -> list[str]:
+        return expectations.error_problems(received, status, self.strict)
+
+    def _rate_headers(self, exchange: Exchange, checked: Checked) -> None:
+        received = exchange.received
+        if any(name in received.headers for name in expectations.RATE_HEADERS):
+            problems = expectations.rate_header_problems(received)
+            checked.add("rate-limit.headers", problems, "non-negative integers (decision 7)")
+        if self.strict and received.status in (201, 400, 429):
+            missing = [n for n in expectations.RATE_HEADERS if n not in received.headers]
+            problems = [f"{received.status} without {name}" for name in missing]
+            checked.add("strict.rate-headers-everywhere", problems, "decision 7")
+
+    def _body(self, exchange: Exchange, key: str, checked: Checked) -> None:
+        received, status = exchange.received, exchange.received.status
+        history = self.keys.setdefault(key, KeyHistory())
+        items = bodies.parsed(exchange.sent.body)
+        refusal = self._invalid(items, key)
+        if status == 400 and isinstance(items, list):
+            history.refused_external_ids.update(bodies.external_ids(items))
+        if refusal is not None:
+            behaviour, why = refusal
+            if status == 201:
+                checked.add(behaviour, [f"201 for an invalid request: {why}"], f"400: {why}")
+            else:
+                checked.add(behaviour, self._error(received, 400), f"400: {why}")
+            return
+        if refusal is None and not isinstance(items, list):
+            return  # not judged: the request judge could not read the body
+        if status == 201:
+            self._created(exchange, items, history, checked)
+        elif status == 400:
+            checked.add(
+                self._kind(items), self._error(received, 400), "400 in the documented shape"
+            )
+            wrongly = self._refused_wrongly(exchange, items, history)
+            if wrongly is not None:
+                checked.add(wrongly[0], [wrongly[1]], DOCUMENTED_201)
+        else:
+            problem = f"status {status} for a valid request, documented 201 (or 400)"
+            checked.add(self._kind(items), [problem], DOCUMENTED_201)
+
+    def _created(
+        self,
+        exchange: Exchange,
+        items: list[Any],
+        history: KeyHistory,
+        checked: Checked,
+    ) -> None:
+        problems = expectations.created_problems(items, exchange.received, self.strict)
+        if problems and not self.strict:
+            problems = _without_free_echoes(problems, items)
+        # Naming the kind of a big clean batch walks every string for nothing.
+        specific = problems or len(items) <= KIND_WALK_LIMIT
+        checked.add(
+            self._kind(items) if specific else "create.response-body", problems, DOCUMENTED_201
+        )
+        links = exchange.received.json()
+        if not isinstance(links, list):
+            return
+        checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
+        history.accepted_external_ids.update(bodies.external_ids(items))
+        history.largest = max(history.largest, len(items))
+        for item in items:
+            history.fields.update(name for name in item if name in self.link_fields)
+            history.collections.add(str(item.get("collectionId")).lower())
+        if self.strict:
+            pairs = [
+                (i, link)
+                for i, link in zip(items, links, strict=False)
+                if isinstance(link, Mapping)
+            ]
+            strict = [
+                p for item, link in pairs for p in expectations.strict_echo_problems(item, link)
+            ]
+            unknown = [p for p in strict if "unknown property" in p]
+            checked.add("strict.unknown-properties", unknown, "unknown properties not echoed")
+            missing = [p for p in strict if p not in unknown]
+            checked.add("strict.echo-every-field", missing, "every sent field echoed")
+
+    def _invalid(self, items: Any, key: str) -> tuple[str, str] | None:
+        """Return the behaviour and the reason a request (its parsed body) must be refused."""
+        if items is bodies.UNREADABLE:
+            return "invalid.body-shape", "the body is missing or not JSON"
+        if not isinstance(items, list):
+            return "invalid.body-shape", "the body is not an array"
+        if self._documented(items) == "invalid.documented-example":
+            return "invalid.documented-example", "the documented 400 request"
+        schema_fault = self._schema_fault(items)
+        if schema_fault is not None:
+            return schema_fault
+        external = [value for item in items for value in bodies.external_ids([item])]
+        if len(set(external)) != len(external):
+            return "external-id.unique-within", "an externalId repeated within the batch"
+        if self.settings.max_batch is not None and len(items) > self.settings.max_batch:
+            return "batch.limits", f"{len(items)} links, over --max-batch {self.settings.max_batch}"
+        if self.collections:
+            unknown = {str(i.get("collectionId")) for i in items} - self.collections
+            unknown = {c for c in unknown if c.lower() not in self.collections}
+            if unknown:
+                return "invalid.unknown-collection", f"collectionId {sorted(unknown)[0]} is unknown"
+        taken = set(external) & self.keys.get(key, KeyHistory()).accepted_external_ids
+        if taken:
+            return "external-id.unique-across", f"externalId {sorted(taken)[0]!r} is already used"
+        return None
+
+    def _schema_fault(self, items: list[Any]) -> tuple[str, str] | None:
+        try:
+            errors = list(fuzzing.judge(False).iter_errors(items))
+            if not errors and self.strict:
+                strict_errors = list(fuzzing.judge(True).iter_errors(items))
+                return _strict_fault(strict_errors[0]) if strict_errors else None
+        except (ValueError, TypeError, OverflowError):
+            return "invalid.body-shape", "the body holds a value no schema validator reads"
+        if not errors:
+            return None
+        chosen = next((e for e in errors if e.instance is None), errors[0])
+        return _fault(chosen), _describe(chosen)
+
+    def _documented(self, items: list[Any]) -> str | None:
+        """Return the behaviour of the spec's example this request replays, if it replays one."""
+        if len(items) not in self.example_sizes:
+            return None  # a 10,000-link batch is not serialised again to learn that
+        return self.examples.get(bodies.comparable(items))
+
+    def _kind(self, items: list[Any]) -> str:
+        """Return the behaviour a valid request stands for, most specific first."""
+        documented = self._documented(items)
+        if documented is not None:
+            return documented
+        dicts = [item for item in items if isinstance(item, dict)]
+        if any(self.link_fields <= set(item) for item in dicts):
+            return "create.every-field"
+        if any(bodies.is_edge(text) for item in dicts for text in bodies.strings(item)):
+            return "create.edge-strings"
+        if self.settings.max_batch is not None and len(items) == self.settings.max_batch:
+            return "batch.limits"
+        return "create.response-body"
+
+    def _refused_wrongly(
+        self, exchange: Exchange, items: list[Any], history: KeyHistory
+    ) -> tuple[str, str] | None:
+        """Return why a 400 for this valid request breaks the contract, or None when it may not."""
+        if bodies.content_type(exchange.sent.headers).split(";")[0].strip() != "application/json":
+            return None  # decision 13: a body sent as anything else may be refused
+        if not fuzzing.judge(True).is_valid(items) and not self.strict:
+            return None  # a free point (decisions 9, 10): refusing it is allowed
+        known_collections = self.collections or history.collections
+        limit = self.settings.max_batch or history.largest
+        dicts = [item for item in items if isinstance(item, dict)]
+        if not dicts or len(items) > limit:
+            return None
+        if any(str(item.get("collectionId")).lower() not in known_collections for item in dicts):
+            return None
+        # Plan-gated fields: only those this key has had accepted prove the plan allows them.
+        used = {name for item in dicts for name in item if name in self.link_fields}
+        if not used <= history.fields | {"url", "collectionId"}:
+            return None
+        unknown = any(set(item) - self.link_fields for item in dicts)
+        past = any(
+            isinstance(item.get("expiresAt"), str) and not expectations.is_future(item["expiresAt"])
+            for item in dicts
+        )
+        if (unknown or past) and not self.strict:
+            return None  # decisions 3 and 8: a server may refuse these
+        refused_before = set(bodies.external_ids(items)) & history.refused_external_ids
+        why = "400 for a valid request like those this server accepted for this key"
+        behaviour = self._kind(items)
+        if unknown:
+            return "strict.unknown-properties", f"{why}, but for unknown properties"
+        if past:
+            return "strict.past-expiry", f"{why}, but for an expiresAt in the past"
+        if behaviour in ("create.response-body", "batch.limits") and refused_before:
+            first = sorted(refused_before)[0]
+            return "batch.atomic", f"{why}: externalId {first!r} was only in a rejected batch"
+        if behaviour == "create.response-body":
+            behaviour = "schemathesis.positive_data_acceptance"
+        return behaviour, why
+
+    def _violations(self, exchange: Exchange, checked: Checked) -> list[Violation]:
+        found = []
+        curl = ""
+        for behaviour_id, problems, documented in checked.rows:
+            observation = self.verdict.observations.get(behaviour_id)
+            if not problems:
+                if observation is not None:
+                    self.verdict.passed(behaviour_id)
+                continue
+            curl = curl or _masked_sent(exchange.sent).curl()
+            finding = Finding("; ".join(problems), documented, exchange, curl)
+            if observation is not None:
+                if len(observation.findings) < MAX_FINDINGS:
+                    self.verdict.failed(behaviour_id, finding)
+                else:
+                    observation.checked += 1
+            behaviour = BEHAVIOURS[behaviour_id]
+            text = report.failure_text(Observation(behaviour, findings=[finding]))
+            found.append(
+                Violation(
+                    behaviour=behaviour_id,
+                    title=behaviour.title,
+                    section=behaviour.section,
+                    what=finding.problem,
+                    sent=exchange.sent.describe(),
+                    received=exchange.received.describe(),
+                    documented=documented,
+                    reproduce=curl,
+                    text=text,
+                )
+            )
+        return found
+
+
+def _without_free_echoes(problems: list[str], items: list[Any]) -> list[str]:
+    """Return ``problems`` without those about echoes of the request's own free points.
+
+    The suite never sends a free point outside --strict, so its 201 check reads every echo by
+    the full schema; live traffic may carry one (an uppercase scheme, an unknown utm key) that
+    the server accepted and echoed unchanged, as it may.
+    """
+    free = {
+        f"body at /{path[0]}/{path[1]}"
+        for error in fuzzing.judge(True).iter_errors(items)
+        if len(path := list(error.instance_path)) >= 2
+    }
+    return [p for p in problems if not any(p.startswith((f + ":", f + "/")) for f in free)]
+
+
+def _fault(error: Any) -> str:
+    path, keyword = list(error.instance_path), error.schema_path[-1] if error.schema_path else ""
+    if not path:
+        return {"minItems": "invalid.empty-array", "maxItems": "batch.limits"}.get(
+            keyword, "invalid.body-shape"
+        )
+    if len(path) == 1:
+        return "invalid.required-field" if keyword == "required" else "invalid.body-shape"
+    if error.instance is None:
+        return "invalid.null"
+    field_name = path[1]
+    in_url = field_name in rules.fields_of_kind("url") or (field_name == "geo" and len(path) == 3)
+    if in_url and keyword in ("pattern", "format"):
+        return "invalid.url"
+    return "invalid.wrong-value"
+
+
+def _strict_fault(error: Any) -> tuple[str, str]:
+    keyword = error.schema_path[-1] if error.schema_path else ""
+    path = list(error.instance_path)
+    if keyword in expectations.FREE_BOUNDS:
+        return "strict.max-lengths", _describe(error)
+    if len(path) >= 2 and path[1] == "utm":
+        return "strict.utm-keys", _describe(error)
+    return "strict.url-form", _describe(error)
+
+
+def _describe(error: Any) -> str:
+    where = "/".join(map(str, error.instance_path))
+    return f"body at /{where}: {error.message[:200]}"
+
+
+def _documented_examples() -> dict[str, str]:
+    examples = {
+        bodies.comparable(value): EXAMPLE_BEHAVIOURS[name]
+        for name, value in openapi.request_examples().items()
+        if name in EXAMPLE_BEHAVIOURS
+    }
+    for replayable in openapi.replayable_requests().values():
+        if replayable.get("status") == 400 and "body" in replayable:
+            examples[bodies.comparable(replayable["body"])] = "invalid.documented-example"
+    return examples
+
+
+def _documented_unknown_keys() -> Iterator[str]:
+    """Yield the keys the spec's replayable 401 requests name literally (not placeholders)."""
+    for replayable in openapi.replayable_requests().values():
+        scheme, _, key = str(replayable.get("authorization", "")).partition(" ")
+        if replayable.get("status") == 401 and scheme == "Bearer" and key and "<" not in key:
+            yield key
+
+
+def _exchange(traffic: Traffic, body: bytes) -> Exchange:
+    shown: dict[str, str] = {}
+    for raw_name, raw_value in traffic.request_headers:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() not in UNSHOWN:
+            # Sent.describe masks Authorization itself; every other credential is masked here.
+            shown[name] = (
+                masked(value) if is_secret(name) and name.lower() != "authorization" else value
+            )
+    received: dict[str, str] = {}
+    for raw_name, raw_value in traffic.response_headers:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        received[name] = f"{received[name]}, {value}" if name in received else value
+    assert traffic.status is not None
+    sent = Sent(traffic.url, shown, traffic.request_body)
+    return Exchange(sent, Received(traffic.status, received, body, traffic.elapsed))
+
+
+def _masked_sent(sent: Sent) -> Sent:
+    headers = {k: masked(v) if is_secret(k) else v for k, v in sent.headers.items()}
+    return Sent(sent.url, headers, sent.body)

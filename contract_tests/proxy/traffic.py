@@ -1,0 +1,34 @@
+"""One exchange as the proxy saw it: the request as sent, the upstream's answer as received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass
+class Traffic:
+    """A request and the upstream's original answer, bodies kept only where they were read whole."""
+
+    started: float  # Unix time
+    method: str
+    url: str  # the upstream URL the request went to
+    http_version: str
+    request_headers: Headers
+    request_body: bytes | None = None
+    request_size: int = 0
+    status: int | None = None  # None when the upstream gave no answer
+    response_headers: Headers = field(default_factory=list)
+    response_body: bytes | None = None
+    response_size: int = 0
+    elapsed: float = 0.0
+    failure: str | None = None  # why the upstream gave no answer, or the stream broke
+    note: str | None = None  # what the client got instead, when it was not this answer
+
+    def header(self, name: bytes, response: bool = True) -> str | None:
+        """Return the first value of header ``name`` (lower-case bytes), decoded, or None."""
+        for key, value in self.response_headers if response else self.request_headers:
+            if key.lower() == name:
+                return value.decode("latin-1")
+        return None

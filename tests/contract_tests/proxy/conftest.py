@@ -1,0 +1,8 @@
+"""The proxy's tests share the suite's reference servers and helpers through this directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
