@@ -10,20 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from tests.reliability.conftest import MockProcess, hoko_mock, report
 from tests.reliability.hostile import COLLECTION
+from tests.reliability.overlap import BATCH, KEYS, check_overlap, send_overlapping
 
 pytestmark = pytest.mark.slow
 
 CLIENTS = 32
 RATE_LIMIT = 5  # tiny, so even a loaded machine sends more than it in every window
 RATE_WINDOW = "1"
-KEYS = ("hoko_test_full", "hoko_test_basic")
-BATCH = 5  # the basic plan's most links per request, so both keys can send the same batches
-STRIDE = 3  # batch i holds ids [3i, 3i+5): each overlaps its neighbours, which run concurrently
 
 
 def server_args(workers: int, tmp_path: Path) -> list[str]:
@@ -117,39 +114,11 @@ def test_overlapping_batches_store_each_external_id_once_and_whole(
     workers, seconds = plan
     batches = int(seconds * 100)
     with hoko_mock("--rate-limit", "10000000", *server_args(workers, tmp_path)) as mock:
-
-        def send(client: httpx.Client, index: int) -> tuple[list[str], int, bytes]:
-            # Neighbouring batches share ids; a few carry one invalid link among valid ones.
-            ids = [f"ov-{STRIDE * (index // 2) + offset}" for offset in range(BATCH)]
-            links = [
-                {"url": "https://example.com", "collectionId": COLLECTION, "externalId": i}
-                for i in ids
-            ]
-            if index % 7 == 6:
-                links[BATCH // 2]["url"] = "invalid-url"
-            key = KEYS[index % len(KEYS)]
-            response = client.post(
-                "/api/links", headers={"Authorization": f"Bearer {key}"}, json=links
-            )
-            return ids, response.status_code, response.content
-
-        results = hammer(mock, seconds * 2, send, count=batches)
+        results = hammer(mock, seconds * 2, send_overlapping, count=batches)
         listing = httpx.get(f"{mock.base_url}/__mock/links", timeout=60).json()["links"]
-    acknowledged = {}
-    for _, status, content in results:
-        assert status in {201, 400}, f"unexpected {status}: {content[:300]!r}"
-        if status == 201:
-            acknowledged.update({link["externalId"]: link for link in orjson.loads(content)})
-    stored = [link["externalId"] for link in listing]
-    duplicates = len(stored) - len(set(stored))
-    assert duplicates == 0, "an externalId was stored twice"
-    assert {link["externalId"]: link for link in listing} == acknowledged, (
-        "the stored links are not exactly those of the batches answered 201"
-    )
-    created = sum(1 for _, status, _ in results if status == 201)
-    assert created > 0
+    created = check_overlap(results, listing)
     report(
         f"overlapping batches ({workers} worker(s), {CLIENTS} clients): {len(results)} batches of "
-        f"{BATCH}, 201 {created}, 400 {len(results) - created}, links stored {len(stored)}, "
-        f"duplicates {duplicates}, half-stored batches 0"
+        f"{BATCH}, 201 {created}, 400 {len(results) - created}, links stored {len(listing)}, "
+        f"duplicates 0, half-stored batches 0"
     )

@@ -20,15 +20,13 @@ import pytest
 from tests.mock_server.redis_server import RedisServer, running_redis
 from tests.reliability.conftest import MockProcess, hoko_mock, report
 from tests.reliability.hostile import COLLECTION
+from tests.reliability.overlap import BATCH, KEYS, check_overlap, send_overlapping
 
 pytestmark = pytest.mark.slow
 
 REPLICAS = 3
 CLIENTS = 32
 RATE_LIMIT = 5
-KEYS = ("hoko_test_full", "hoko_test_basic")
-SMALL_BATCH = 5  # the basic plan's most links per request
-STRIDE = 3  # batch i holds ids [3i, 3i+5): neighbours overlap and run on different replicas
 LARGE_BATCH = 10_000
 ROUND_TIMEOUT = 120.0
 
@@ -135,40 +133,13 @@ def test_replicas_store_overlapping_batches_once_and_whole(
     scale: float, server: RedisServer
 ) -> None:
     with replicas(server, "--rate-limit", "10000000") as mocks:
-
-        def send(client: httpx.Client, index: int) -> tuple[int, bytes]:
-            ids = [f"ov-{STRIDE * (index // 2) + offset}" for offset in range(SMALL_BATCH)]
-            links = [
-                {"url": "https://example.com", "collectionId": COLLECTION, "externalId": i}
-                for i in ids
-            ]
-            if index % 7 == 6:
-                links[SMALL_BATCH // 2]["url"] = "invalid-url"
-            key = KEYS[index % len(KEYS)]
-            response = client.post(
-                "/api/links", headers={"Authorization": f"Bearer {key}"}, json=links
-            )
-            return response.status_code, response.content
-
-        results = spread(mocks, 20 * scale, send, count=int(200 * scale))
+        results = spread(mocks, 20 * scale, send_overlapping, count=int(200 * scale))
         stored = listing(mocks[0])
-    acknowledged: dict[str, Any] = {}
-    for status, content in results:
-        assert status in {201, 400}, f"unexpected {status}: {content[:300]!r}"
-        if status == 201:
-            acknowledged.update({link["externalId"]: link for link in orjson.loads(content)})
-    external_ids = [link["externalId"] for link in stored]
-    duplicates = len(external_ids) - len(set(external_ids))
-    assert duplicates == 0, "an externalId was stored twice"
-    assert {link["externalId"]: link for link in stored} == acknowledged, (
-        "the stored links are not exactly those of the batches answered 201"
-    )
-    created = sum(1 for status, _ in results if status == 201)
-    assert created > 0
+    created = check_overlap(results, stored)
     report(
         f"replicas overlapping batches ({REPLICAS} replicas, {CLIENTS} clients): {len(results)} "
-        f"batches of {SMALL_BATCH}, 201 {created}, 400 {len(results) - created}, links stored "
-        f"{len(stored)}, duplicates {duplicates}, half-stored batches 0"
+        f"batches of {BATCH}, 201 {created}, 400 {len(results) - created}, links stored "
+        f"{len(stored)}, duplicates 0, half-stored batches 0"
     )
 
 
