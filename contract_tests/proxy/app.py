@@ -61,6 +61,7 @@ class ProxyApp:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hoko-proxy")
         self.turn = threading.Lock()
         self.exchanges = 0
+        self.in_flight = 0  # exchanges forwarded and not yet answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
@@ -138,6 +139,8 @@ class ProxyApp:
         copy: list[bytes] | None = [] if judged else None
         body = self._request_body(receive, traffic, copy) if _has_body(headers) else None
         response: Answer | None = None
+        alone, answered = self.in_flight == 0, False
+        self.in_flight += 1
         try:
             response = await self.upstream.open(method, target, headers, body, deadline)
             traffic.status = response.status
@@ -147,6 +150,9 @@ class ProxyApp:
                 traffic.response_body = await self.upstream.read(response, deadline)
                 traffic.response_size = len(traffic.response_body)
                 traffic.elapsed = time.monotonic() - started
+                # Alone: no other exchange was in flight from this one's start to its answer.
+                traffic.number, traffic.alone = number, alone and self.exchanges == number
+                self.in_flight, answered = self.in_flight - 1, True  # the upstream is done with it
                 await self._answer_judged(send, traffic, number)
             else:
                 await self._stream(send, response, traffic, deadline, started)
@@ -160,6 +166,7 @@ class ProxyApp:
             traffic.failure = traffic.failure or "the client went away mid-request"
             self._record(traffic)
         finally:
+            self.in_flight -= 0 if answered else 1
             if response is not None:
                 self.upstream.release(response)
 

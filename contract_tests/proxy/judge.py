@@ -18,7 +18,7 @@ import openapi
 from contract_tests import expectations, fuzzing, report, rules
 from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
 from contract_tests.context import DOCUMENTED_201
-from contract_tests.proxy import bodies
+from contract_tests.proxy import attribution, bodies
 from contract_tests.proxy.masking import is_secret, masked
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
@@ -35,6 +35,9 @@ UNSHOWN = frozenset({"host", "content-length", "user-agent", "accept", "accept-e
 MAX_FINDINGS = 20  # per behaviour in the JUnit report; the violation log has its own bound
 KIND_WALK_LIMIT = 100  # items of a clean 201 whose strings are walked to name its kind
 UNIQUE = "a unique id and shortUrl per link (decision 5)"
+REJECTED, ACCEPTED = "matrix.rejected", "matrix.accepted"
+# The request judge's faults that sit on one rule of one field: a cell of the coverage matrix.
+FIELD_RULES = frozenset({"invalid.null", "invalid.url", "invalid.wrong-value"})
 DOCUMENTED_429 = "429 with retryAfter and X-RateLimit-* (Status Codes > 429; decision 7)"
 
 
@@ -46,7 +49,9 @@ class KeyHistory:
     refused_external_ids: set[str] = field(default_factory=set)
     collections: set[str] = field(default_factory=set)
     fields: set[str] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
     largest: int = 0
+    count: attribution.Count | None = None  # the window its latest answer showed
 
 
 class UniquenessLedger:
@@ -89,6 +94,8 @@ class Judge:
         self.examples = _documented_examples()
         self.example_sizes = {len(json.loads(text)) for text in self.examples}
         self.link_fields = expectations.link_fields()
+        self.gated_fields = frozenset(rules.plan_features())
+        self.edges = [(c.field, c.value, c.name) for c in rules.cells() if not c.reject]
 
     def judge(self, traffic: Traffic) -> list[Violation]:
         """Return the violations of one ``POST /api/links`` exchange."""
@@ -102,6 +109,7 @@ class Judge:
         exchange = _exchange(traffic, body)
         checked = Checked()
         self._check(exchange, checked)
+        self._counted(traffic, exchange, checked)
         return self._violations(exchange, checked)
 
     def write_junit(self, path: str) -> None:
@@ -129,6 +137,9 @@ class Judge:
             else:
                 problems = expectations.error_problems(received, want, self.strict)
                 checked.add(behaviour, problems, f"{want}: {why}")
+                if status == 429 and want == 401:
+                    problem = f"429 for a request with {why}: the key was not checked first"
+                    checked.add("order.checks", [problem], "401 before 429 (decision 1)")
         elif status == 401:
             checked.add("auth.unknown-key", self._error(received, 401), "401: an unknown key")
         elif status == 403:
@@ -176,6 +187,9 @@ class Judge:
             behaviour, why = refusal
             if status == 201:
                 checked.add(behaviour, [f"201 for an invalid request: {why}"], f"400: {why}")
+                if behaviour in FIELD_RULES:
+                    problem = f"201 for a link breaking one rule of one field: {why}"
+                    checked.add(REJECTED, [problem], f"400: {why} (decision 2)")
             else:
                 checked.add(behaviour, self._error(received, 400), f"400: {why}")
             return
@@ -190,6 +204,8 @@ class Judge:
             wrongly = self._refused_wrongly(exchange, items, history)
             if wrongly is not None:
                 checked.add(wrongly[0], [wrongly[1]], DOCUMENTED_201)
+                for behaviour, problem in self._refusal_evidence(items, history):
+                    checked.add(behaviour, [problem], DOCUMENTED_201)
         else:
             problem = f"status {status} for a valid request, documented 201 (or 400)"
             checked.add(self._kind(items), [problem], DOCUMENTED_201)
@@ -209,12 +225,16 @@ class Judge:
         checked.add(
             self._kind(items) if specific else "create.response-body", problems, DOCUMENTED_201
         )
+        edge_echoes = self._edge_echoes(items, problems) if problems and specific else []
+        if edge_echoes:
+            checked.add(ACCEPTED, edge_echoes, DOCUMENTED_201)
         links = exchange.received.json()
         if not isinstance(links, list):
             return
         checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
         history.accepted_external_ids.update(bodies.external_ids(items))
         history.largest = max(history.largest, len(items))
+        history.urls.update(i["url"] for i in items if isinstance(i, dict) and "url" in i)
         for item in items:
             history.fields.update(name for name in item if name in self.link_fields)
             history.collections.add(str(item.get("collectionId")).lower())
@@ -307,8 +327,8 @@ class Judge:
         if any(str(item.get("collectionId")).lower() not in known_collections for item in dicts):
             return None
         # Plan-gated fields: only those this key has had accepted prove the plan allows them.
-        used = {name for item in dicts for name in item if name in self.link_fields}
-        if not used <= history.fields | {"url", "collectionId"}:
+        used = {name for item in dicts for name in item if name in self.gated_fields}
+        if not used <= history.fields:
             return None
         unknown = any(set(item) - self.link_fields for item in dicts)
         past = any(
@@ -330,6 +350,55 @@ class Judge:
         if behaviour == "create.response-body":
             behaviour = "schemathesis.positive_data_acceptance"
         return behaviour, why
+
+    def _refusal_evidence(self, items: list[Any], history: KeyHistory) -> list[tuple[str, str]]:
+        """Return the rules a wrongly refused request points at, read from what it carried."""
+        found = []
+        why = "400 for a valid request"
+        ids = bodies.external_ids(items)
+        collision = attribution.folded_collision(ids, history.accepted_external_ids)
+        if collision is not None:
+            problem = f"{why}: externalId {collision!r} equals another only in case or Unicode form"
+            found.append(("external-id.exact-equality", problem))
+        url = attribution.repeated_url(items, history.urls)
+        if url is not None and collision is None:
+            found.append(("create.same-url", f"{why}: its url {url!r} was shortened before"))
+        dicts = [item for item in items if isinstance(item, dict)]
+        edges = sorted(
+            {cell for item in dicts for _, cell in attribution.edge_fields(item, self.edges)}
+        )
+        if edges:
+            found.append((ACCEPTED, f"{why} at the valid edge of {', '.join(edges[:5])}"))
+        limit = self.settings.max_batch
+        if limit is not None and len(items) == limit > history.largest:
+            found.append(("batch.limits", f"{why} of exactly --max-batch {limit} links"))
+        return found
+
+    def _edge_echoes(self, items: list[Any], problems: list[str]) -> list[str]:
+        """Return the echo problems of fields sent at a valid edge of their rule."""
+        found = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            for name, cell in attribution.edge_fields(item, self.edges):
+                prefix = f"link {index}: {name!r} sent"
+                found += [f"{cell}: {p}" for p in problems if p.startswith(prefix)]
+        return found
+
+    def _counted(self, traffic: Traffic, exchange: Exchange, checked: Checked) -> None:
+        """Check that Remaining fell by one since the key's previous answer (decision 1)."""
+        scheme, key = bodies.credentials(exchange.sent.headers)
+        if scheme is None or scheme.lower() != "bearer" or not key or key in self.unknown_keys:
+            return
+        if exchange.received.status not in (201, 400, 403):
+            return  # a 401 is not counted; a 429 shows the spent window
+        history = self.keys.setdefault(key, KeyHistory())
+        count = attribution.count_of(traffic)
+        problem = None if count is None else attribution.miscounted(history.count, count)
+        history.count = count
+        if problem is not None:
+            documented = "every authenticated request counts once (decision 1)"
+            checked.add("rate-limit.remaining-counts", [problem], documented)
 
     def _violations(self, exchange: Exchange, checked: Checked) -> list[Violation]:
         found = []

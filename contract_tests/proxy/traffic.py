@@ -25,6 +25,8 @@ class Traffic:
     elapsed: float = 0.0
     failure: str | None = None  # why the upstream gave no answer, or the stream broke
     note: str | None = None  # what the client got instead, when it was not this answer
+    number: int = 0  # the exchange's place in the order the proxy received them
+    alone: bool = False  # no other exchange overlapped this one in time
 
     def header(self, name: bytes, response: bool = True) -> str | None:
         """Return the first value of header ``name`` (lower-case bytes), decoded, or None."""

@@ -28,7 +28,9 @@ def test_rounds_over_a_good_and_a_failing_target(tmp_path: Path) -> None:
         figures = run_rounds([good, bad], plan)
     assert figures["ceiling"].failure is None
     assert len(figures["ceiling"].throughput) == 3
-    assert all(0 < busy < 250 for busy in figures["ceiling"].cpu_percent)
+    # A 0.2 s round may fall between two of the kernel's CPU-time ticks; three rounds cannot.
+    assert all(0 <= busy < 250 for busy in figures["ceiling"].cpu_percent)
+    assert sum(figures["ceiling"].cpu_percent) > 0
     assert len(figures["ceiling"].batch_samples_ms) == 6
     assert figures["echoing"].failure is not None
     assert "instead of 20" in figures["echoing"].failure
