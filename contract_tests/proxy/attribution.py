@@ -11,9 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contract_tests.proxy import bodies
 from contract_tests.proxy.traffic import Traffic
 
 LIMIT, REMAINING, RESET = b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset"
+SHOWN_EDGES = 8  # valid edges named in one violation
+# (field, the value at a valid edge of one of its rules, the coverage matrix's cell name)
+Edges = Iterable[tuple[str, Any, str]]
 
 
 def folded(external_id: str) -> str:
@@ -50,11 +54,44 @@ def at_edge(value: Any, edge: Any) -> bool:
     return type(value) is type(edge) and value == edge
 
 
-def edge_fields(
-    item: Mapping[str, Any], edges: Iterable[tuple[str, Any, str]]
-) -> list[tuple[str, str]]:
+def edge_fields(item: Mapping[str, Any], edges: Edges) -> list[tuple[str, str]]:
     """Return the (field, cell name) of each valid edge ``item`` carries."""
     return [(name, cell) for name, edge, cell in edges if at_edge(item.get(name), edge)]
+
+
+def refusal_evidence(
+    items: list[Any], accepted_ids: set[str], accepted_urls: set[str], edges: Edges
+) -> list[tuple[str, str]]:
+    """Return the behaviours a wrongly refused request points at, and what it carried for each."""
+    found = []
+    why = "400 for a valid request"
+    collision = folded_collision(bodies.external_ids(items), accepted_ids)
+    if collision is not None:
+        problem = f"{why}: externalId {collision!r} equals another only in case or Unicode form"
+        found.append(("external-id.exact-equality", problem))
+    url = repeated_url(items, accepted_urls)
+    if url is not None and collision is None:
+        found.append(("create.same-url", f"{why}: its url {url!r} was shortened before"))
+    cells = sorted(
+        {cell for item in items if isinstance(item, dict) for _, cell in edge_fields(item, edges)}
+    )
+    if cells:
+        more = f" and {len(cells) - SHOWN_EDGES} more" if len(cells) > SHOWN_EDGES else ""
+        shown = ", ".join(cells[:SHOWN_EDGES])
+        found.append(("matrix.accepted", f"{why} at the valid edge of {shown}{more}"))
+    return found
+
+
+def edge_echoes(items: list[Any], problems: list[str], edges: Edges) -> list[str]:
+    """Return the echo problems (of a 201's check) of fields sent at a valid edge of their rule."""
+    found = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        for name, cell in edge_fields(item, edges):
+            prefix = f"link {index}: {name!r} sent"
+            found += [f"{cell}: {p}" for p in problems if p.startswith(prefix)]
+    return found
 
 
 @dataclass(frozen=True)

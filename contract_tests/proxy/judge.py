@@ -3,7 +3,8 @@
 Everything the proxy knows of Hoko's rules comes through this module, from
 ``contract_tests.expectations`` (statuses, error texts, 201 bodies, rate-limit headers),
 ``contract_tests.fuzzing`` (the request judge, free points left out), ``contract_tests.context``
-(uniqueness across responses), ``contract_tests.behaviours`` (the behaviour ids) and
+(uniqueness across responses), ``contract_tests.rules`` (the coverage matrix's valid edges and
+the plan-gated fields), ``contract_tests.behaviours`` (the behaviour ids) and
 ``contract_tests.report`` (the failure text and JUnit XML).
 """
 
@@ -204,7 +205,13 @@ class Judge:
             wrongly = self._refused_wrongly(exchange, items, history)
             if wrongly is not None:
                 checked.add(wrongly[0], [wrongly[1]], DOCUMENTED_201)
-                for behaviour, problem in self._refusal_evidence(items, history):
+                # A free point refused under --strict explains the 400 alone.
+                evidence = (
+                    []
+                    if wrongly[0].startswith("strict.")
+                    else self._refusal_evidence(items, history)
+                )
+                for behaviour, problem in evidence:
                     checked.add(behaviour, [problem], DOCUMENTED_201)
         else:
             problem = f"status {status} for a valid request, documented 201 (or 400)"
@@ -225,7 +232,9 @@ class Judge:
         checked.add(
             self._kind(items) if specific else "create.response-body", problems, DOCUMENTED_201
         )
-        edge_echoes = self._edge_echoes(items, problems) if problems and specific else []
+        edge_echoes = (
+            attribution.edge_echoes(items, problems, self.edges) if problems and specific else []
+        )
         if edge_echoes:
             checked.add(ACCEPTED, edge_echoes, DOCUMENTED_201)
         links = exchange.received.json()
@@ -353,36 +362,14 @@ class Judge:
 
     def _refusal_evidence(self, items: list[Any], history: KeyHistory) -> list[tuple[str, str]]:
         """Return the rules a wrongly refused request points at, read from what it carried."""
-        found = []
-        why = "400 for a valid request"
-        ids = bodies.external_ids(items)
-        collision = attribution.folded_collision(ids, history.accepted_external_ids)
-        if collision is not None:
-            problem = f"{why}: externalId {collision!r} equals another only in case or Unicode form"
-            found.append(("external-id.exact-equality", problem))
-        url = attribution.repeated_url(items, history.urls)
-        if url is not None and collision is None:
-            found.append(("create.same-url", f"{why}: its url {url!r} was shortened before"))
-        dicts = [item for item in items if isinstance(item, dict)]
-        edges = sorted(
-            {cell for item in dicts for _, cell in attribution.edge_fields(item, self.edges)}
+        found = attribution.refusal_evidence(
+            items, history.accepted_external_ids, history.urls, self.edges
         )
-        if edges:
-            found.append((ACCEPTED, f"{why} at the valid edge of {', '.join(edges[:5])}"))
         limit = self.settings.max_batch
         if limit is not None and len(items) == limit > history.largest:
-            found.append(("batch.limits", f"{why} of exactly --max-batch {limit} links"))
-        return found
-
-    def _edge_echoes(self, items: list[Any], problems: list[str]) -> list[str]:
-        """Return the echo problems of fields sent at a valid edge of their rule."""
-        found = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            for name, cell in attribution.edge_fields(item, self.edges):
-                prefix = f"link {index}: {name!r} sent"
-                found += [f"{cell}: {p}" for p in problems if p.startswith(prefix)]
+            found.append(
+                ("batch.limits", f"400 for a valid request of exactly --max-batch {limit} links")
+            )
         return found
 
     def _counted(self, traffic: Traffic, exchange: Exchange, checked: Checked) -> None:
