@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import itertools
 import os
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, Final
 
+import httpx
 import pytest
 
 from tests.mock_server.conftest import wait_until_healthy
@@ -82,3 +88,33 @@ def hoko_mock(*args: str) -> Iterator[MockProcess]:
                 process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+CLIENTS: Final = 32
+Send = Callable[[httpx.Client, int], Any]
+
+
+def spread(
+    mocks: list[MockProcess],
+    seconds: float,
+    send: Send,
+    count: int | None = None,
+    stop: threading.Event | None = None,
+) -> list[Any]:
+    """Run ``send(client, index)`` from 32 threads spread over the mocks, bounded in time."""
+    deadline = time.monotonic() + seconds
+    counter = itertools.count()
+    stop = stop or threading.Event()
+
+    def client_loop(thread: int) -> list[Any]:
+        results = []
+        with httpx.Client(base_url=mocks[thread % len(mocks)].base_url, timeout=30) as client:
+            while time.monotonic() < deadline and not stop.is_set():
+                index = next(counter)
+                if count is not None and index >= count:
+                    break
+                results.append(send(client, index))
+        return results
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        return [result for part in pool.map(client_loop, range(CLIENTS)) for result in part]

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import collections
-import concurrent.futures
-import itertools
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.reliability.conftest import MockProcess, hoko_mock, report
+from tests.reliability.conftest import CLIENTS, hoko_mock, report, spread
 from tests.reliability.hostile import COLLECTION
 from tests.reliability.overlap import BATCH, KEYS, check_overlap, send_overlapping
 
 pytestmark = pytest.mark.slow
 
-CLIENTS = 32
 RATE_LIMIT = 5  # tiny, so even a loaded machine sends more than it in every window
 RATE_WINDOW = "1"
 
@@ -44,25 +39,6 @@ def plan(request: pytest.FixtureRequest) -> tuple[int, float]:
     return int(workers), float(seconds)
 
 
-def hammer(mock: MockProcess, seconds: float, send: Any, count: int | None = None) -> list[Any]:
-    """Run ``send(client, index)`` from 32 threads until ``seconds`` pass or ``count`` are sent."""
-    deadline = time.monotonic() + seconds
-    counter = itertools.count()
-
-    def client_loop(_: int) -> list[Any]:
-        results = []
-        with httpx.Client(base_url=mock.base_url, timeout=30) as client:
-            while time.monotonic() < deadline:
-                index = next(counter)
-                if count is not None and index >= count:
-                    break
-                results.append(send(client, index))
-        return results
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        return [result for part in pool.map(client_loop, range(CLIENTS)) for result in part]
-
-
 def test_each_key_gets_exactly_its_limit_in_every_window(
     plan: tuple[int, float], tmp_path: Path
 ) -> None:
@@ -78,7 +54,7 @@ def test_each_key_gets_exactly_its_limit_in_every_window(
             )
             return key, response.status_code, response.headers["x-ratelimit-reset"], response
 
-        results = hammer(mock, seconds, send)
+        results = spread([mock], seconds, send)
         stored = httpx.get(f"{mock.base_url}/__mock/health", timeout=30).json()["links"]
     admitted: collections.Counter[tuple[str, str]] = collections.Counter()
     refused: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -114,7 +90,7 @@ def test_overlapping_batches_store_each_external_id_once_and_whole(
     workers, seconds = plan
     batches = int(seconds * 100)
     with hoko_mock("--rate-limit", "10000000", *server_args(workers, tmp_path)) as mock:
-        results = hammer(mock, seconds * 2, send_overlapping, count=batches)
+        results = spread([mock], seconds * 2, send_overlapping, count=batches)
         listing = httpx.get(f"{mock.base_url}/__mock/links", timeout=60).json()["links"]
     created = check_overlap(results, listing)
     report(

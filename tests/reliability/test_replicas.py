@@ -5,11 +5,10 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import itertools
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,13 @@ import orjson
 import pytest
 
 from tests.mock_server.redis_server import RedisServer, running_redis
-from tests.reliability.conftest import MockProcess, hoko_mock, report
+from tests.reliability.conftest import CLIENTS, MockProcess, hoko_mock, report, spread
 from tests.reliability.hostile import COLLECTION
 from tests.reliability.overlap import BATCH, KEYS, check_overlap, send_overlapping
 
 pytestmark = pytest.mark.slow
 
 REPLICAS = 3
-CLIENTS = 32
 RATE_LIMIT = 5
 LARGE_BATCH = 10_000
 ROUND_TIMEOUT = 120.0
@@ -56,35 +54,6 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of the test's own, durable as documented (AOF, appendfsync always)."""
     with running_redis(tmp_path / "redis", durable=True) as running:
         yield running
-
-
-Send = Callable[[httpx.Client, int], Any]
-
-
-def spread(
-    mocks: list[MockProcess],
-    seconds: float,
-    send: Send,
-    count: int | None = None,
-    stop: threading.Event | None = None,
-) -> list[Any]:
-    """Run ``send(client, index)`` from 32 threads spread over the replicas, bounded in time."""
-    deadline = time.monotonic() + seconds
-    counter = itertools.count()
-    stop = stop or threading.Event()
-
-    def client_loop(thread: int) -> list[Any]:
-        results = []
-        with httpx.Client(base_url=mocks[thread % len(mocks)].base_url, timeout=30) as client:
-            while time.monotonic() < deadline and not stop.is_set():
-                index = next(counter)
-                if count is not None and index >= count:
-                    break
-                results.append(send(client, index))
-        return results
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        return [result for part in pool.map(client_loop, range(CLIENTS)) for result in part]
 
 
 def listing(mock: MockProcess) -> list[dict[str, Any]]:
