@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import openapi
 from contract_tests import expectations
@@ -119,3 +121,19 @@ def test_429_needs_its_headers_and_a_matching_retry_after() -> None:
     assert any("Retry-After" in problem for problem in wrong)
     bare = expectations.error_problems(received(429, body), 429, strict=False)
     assert len([problem for problem in bare if "header" in problem]) == 3
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES, JSON_VALUES)
+def test_echo_comparison_is_equality_of_json_texts(left: Any, right: Any) -> None:
+    as_text = json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+    assert expectations._same(left, right) == as_text
+    assert expectations._same(left, left)
