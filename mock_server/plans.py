@@ -5,18 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-FEATURES: Final = ("expiration", "password", "cloaking", "deviceTargeting", "geoTargeting")
+import openapi
 
-# The documentation names, next to each field, the plan feature it needs.
+# The spec names, on each plan-gated link field, the feature it needs (decision 16).
 FEATURE_OF_FIELD: Final = {
-    "expiresAt": "expiration",
-    "expiredUrl": "expiration",
-    "password": "password",
-    "cloaked": "cloaking",
-    "ios": "deviceTargeting",
-    "android": "deviceTargeting",
-    "geo": "geoTargeting",
+    name: schema["x-plan-feature"]
+    for name, schema in openapi.schema_at("#/components/schemas/LinkFields")["properties"].items()
+    if "x-plan-feature" in schema
 }
+FEATURES: Final = tuple(dict.fromkeys(FEATURE_OF_FIELD.values()))
 
 
 @dataclass(frozen=True, slots=True)
