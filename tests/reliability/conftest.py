@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import itertools
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+import orjson
 import pytest
 
 from tests.mock_server.conftest import wait_until_healthy
+from tests.reliability.hostile import COLLECTION
 
 FIGURES: list[str] = []
 
@@ -118,3 +121,34 @@ def spread(
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         return [result for part in pool.map(client_loop, range(CLIENTS)) for result in part]
+
+
+def listing(mock: MockProcess) -> list[dict[str, Any]]:
+    """Return every stored link, as one replica lists them."""
+    answer = httpx.get(f"{mock.base_url}/__mock/links", timeout=120)
+    answer.raise_for_status()
+    links: list[dict[str, Any]] = answer.json()["links"]
+    return links
+
+
+def batch_body(name: str, size: int) -> bytes:
+    """Return a batch of ``size`` links whose externalIds all start with ``name``."""
+    links = [
+        {"url": "https://example.com", "collectionId": COLLECTION, "externalId": f"{name}-{i}"}
+        for i in range(size)
+    ]
+    return orjson.dumps(links)
+
+
+def verify_whole(
+    mock: MockProcess, acknowledged: dict[str, dict[str, Any]], size: int
+) -> collections.Counter[str]:
+    """Check every acknowledged link is stored unchanged and every batch whole; count batches."""
+    stored = listing(mock)
+    by_id = {link["id"]: link for link in stored}
+    missing = [link_id for link_id in acknowledged if by_id.get(link_id) != acknowledged[link_id]]
+    assert not missing, f"{len(missing)} links answered 201 are gone or changed"
+    per_batch = collections.Counter(link["externalId"].rsplit("-", 1)[0] for link in stored)
+    partial = {batch: count for batch, count in per_batch.items() if count != size}
+    assert not partial, f"batches partly stored: {partial}"
+    return per_batch

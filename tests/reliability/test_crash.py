@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import random
 import threading
@@ -10,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
-from tests.reliability.conftest import MockProcess, hoko_mock, report
-from tests.reliability.hostile import COLLECTION
+from tests.reliability.conftest import MockProcess, batch_body, hoko_mock, report, verify_whole
 
 pytestmark = pytest.mark.slow
 
@@ -38,15 +35,6 @@ def plan(request: pytest.FixtureRequest) -> tuple[int, int]:
     return int(workers), int(rounds)
 
 
-def batch_body(name: str) -> bytes:
-    """Return a batch of 10,000 links whose externalIds all start with ``name``."""
-    links = [
-        {"url": "https://example.com", "collectionId": COLLECTION, "externalId": f"{name}-{i}"}
-        for i in range(BATCH)
-    ]
-    return orjson.dumps(links)
-
-
 def load_then_kill(
     mock: MockProcess, round_number: int, seed: int
 ) -> tuple[dict[str, dict[str, Any]], int]:
@@ -67,7 +55,7 @@ def load_then_kill(
                         "Authorization": "Bearer hoko_test_full",
                         "Content-Type": "application/json",
                     },
-                    content=batch_body(f"r{round_number}b{batch}"),
+                    content=batch_body(f"r{round_number}b{batch}", BATCH),
                 )
             except httpx.TransportError:
                 cut.append(batch)
@@ -90,18 +78,6 @@ def load_then_kill(
     return acknowledged, len(cut)
 
 
-def verify(mock: MockProcess, acknowledged: dict[str, dict[str, Any]]) -> collections.Counter[str]:
-    """Check every acknowledged link is stored unchanged and every batch whole; count batches."""
-    listing = httpx.get(f"{mock.base_url}/__mock/links", timeout=120).json()["links"]
-    stored = {link["id"]: link for link in listing}
-    missing = [link_id for link_id in acknowledged if stored.get(link_id) != acknowledged[link_id]]
-    assert not missing, f"{len(missing)} links answered 201 are gone or changed after SIGKILL"
-    per_batch = collections.Counter(link["externalId"].rsplit("-", 1)[0] for link in listing)
-    half = {batch: count for batch, count in per_batch.items() if count != BATCH}
-    assert not half, f"batches half stored after SIGKILL: {half}"
-    return per_batch
-
-
 def test_sigkill_mid_batch_keeps_every_acknowledged_link_and_no_half_batch(
     plan: tuple[int, int], tmp_path: Path
 ) -> None:
@@ -112,7 +88,7 @@ def test_sigkill_mid_batch_keeps_every_acknowledged_link_and_no_half_batch(
     cut_total = verified = 0
     for round_number in range(rounds + 1):
         with hoko_mock(*args) as mock:
-            per_batch = verify(mock, acknowledged)
+            per_batch = verify_whole(mock, acknowledged, BATCH)
             verified = len(acknowledged)
             if round_number == rounds:
                 break

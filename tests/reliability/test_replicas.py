@@ -13,11 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from tests.mock_server.redis_server import RedisServer, running_redis
-from tests.reliability.conftest import CLIENTS, MockProcess, hoko_mock, report, spread
+from tests.reliability.conftest import (
+    CLIENTS,
+    MockProcess,
+    batch_body,
+    hoko_mock,
+    listing,
+    report,
+    spread,
+    verify_whole,
+)
 from tests.reliability.hostile import COLLECTION
 from tests.reliability.overlap import BATCH, KEYS, check_overlap, send_overlapping
 
@@ -54,14 +62,6 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of the test's own, durable as documented (AOF, appendfsync always)."""
     with running_redis(tmp_path / "redis", durable=True) as running:
         yield running
-
-
-def listing(mock: MockProcess) -> list[dict[str, Any]]:
-    """Return every stored link, as one replica lists them."""
-    answer = httpx.get(f"{mock.base_url}/__mock/links", timeout=120)
-    answer.raise_for_status()
-    links: list[dict[str, Any]] = answer.json()["links"]
-    return links
 
 
 def test_replicas_admit_exactly_the_limit_per_key_per_window(
@@ -112,30 +112,7 @@ def test_replicas_store_overlapping_batches_once_and_whole(
     )
 
 
-def batch_body(name: str, size: int) -> bytes:
-    """Return a batch of ``size`` links whose externalIds all start with ``name``."""
-    links = [
-        {"url": "https://example.com", "collectionId": COLLECTION, "externalId": f"{name}-{i}"}
-        for i in range(size)
-    ]
-    return orjson.dumps(links)
-
-
 HEADERS = {"Authorization": "Bearer hoko_test_full", "Content-Type": "application/json"}
-
-
-def verify_whole(
-    mock: MockProcess, acknowledged: dict[str, dict[str, Any]], size: int
-) -> collections.Counter[str]:
-    """Check every acknowledged link is stored unchanged and every batch whole; count batches."""
-    stored = listing(mock)
-    by_id = {link["id"]: link for link in stored}
-    missing = [link_id for link_id in acknowledged if by_id.get(link_id) != acknowledged[link_id]]
-    assert not missing, f"{len(missing)} links answered 201 are gone or changed"
-    per_batch = collections.Counter(link["externalId"].rsplit("-", 1)[0] for link in stored)
-    partial = {batch: count for batch, count in per_batch.items() if count != size}
-    assert not partial, f"batches partly stored: {partial}"
-    return per_batch
 
 
 def test_sigkill_of_a_replica_mid_batch_loses_no_acknowledged_link(
