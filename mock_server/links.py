@@ -230,7 +230,7 @@ class LinkFactory:
     ) -> tuple[RateWindow, bytes]:
         """Count the request and create every link of ``items`` or none, in one store call."""
         collections = self._check(items, plan)
-        content, stored = self._build(items, collections)
+        stored = self._build(items, collections)
         store, total = self._store, plan.links_total
         window, refused = await store.admit(*rate, stored, total)
         assert window is not None  # a key was given, so the request was counted
@@ -238,16 +238,14 @@ class LinkFactory:
             raise CountedRejectionError(429, window)
         retries = SHORT_ID_RETRIES
         while refused is not None and refused.short_id_collision and retries:
-            content, stored = self._build(items, collections)
+            stored = self._build(items, collections)
             _, refused = await store.admit(None, rate.limit, rate.window, rate.now, stored, total)
             retries -= 1
         if refused is not None:
             raise CountedRejectionError(400, window, _refusal_issues(refused, items, len(items)))
-        return window, content
+        return window, self._short_links.answered_array(stored)
 
-    def _build(
-        self, items: Sequence[dict[str, Any]], collections: list[str]
-    ) -> tuple[bytes, list[StoredLink]]:
+    def _build(self, items: Sequence[dict[str, Any]], collections: list[str]) -> list[StoredLink]:
         count = len(items)
         ids = _uuid4s(count)
         short_ids = _distinct_short_ids(count)
@@ -258,7 +256,7 @@ class LinkFactory:
         if not documented.issuperset(set().union(*items)):
             sent_items = [{k: item[k] for k in item if k in documented} for item in items]
         dumps = orjson.dumps
-        stored = [
+        return [
             NEW_STORED_LINK(
                 (
                     short_id,
@@ -272,8 +270,6 @@ class LinkFactory:
                 items, sent_items, collections, ids, short_ids, strict=True
             )
         ]
-        content = self._short_links.answered_array(stored)
-        return content, stored
 
     def _check(self, items: Sequence[dict[str, Any]], plan: Plan) -> list[str]:
         if len(items) > plan.links_per_request:
