@@ -65,6 +65,7 @@ class Answer:
         self.head_done = False
         self.done = False
         self.head_only = head_only
+        self.keep_alive = False
         self.parser = httptools.HttpResponseParser(self)
 
     # httptools callbacks.
@@ -77,6 +78,8 @@ class Answer:
             self.headers = []  # an interim answer: the final one follows
             return
         self.head_done = True
+        # llhttp answers this only while the message is parsed; once it ends, it says False.
+        self.keep_alive = self.parser.should_keep_alive()
         if self.head_only or self.status in (204, 304):
             self.done = True
 
@@ -119,7 +122,7 @@ class Answer:
 
     def reusable(self) -> bool:
         """Tell whether the connection may carry another request."""
-        return self.done and not self.head_only and self.parser.should_keep_alive()
+        return self.done and not self.head_only and self.keep_alive
 
 
 class Connection:

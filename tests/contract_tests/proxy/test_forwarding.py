@@ -36,8 +36,12 @@ async def echo(request: Request) -> Response:
         "headers": [[k.decode(), v.decode()] for k, v in request.scope["headers"]],
         "sha256": hashlib.sha256(body).hexdigest(),
         "size": len(body),
+        "peer": request.client.port if request.client else None,
     }
-    return Response(orjson.dumps(seen), 200, media_type="application/json")
+    answer = Response(orjson.dumps(seen), 200, media_type="application/json")
+    if request.query_params.get("close"):
+        answer.headers["connection"] = "close"
+    return answer
 
 
 async def fixed(_: Request) -> Response:
@@ -104,6 +108,22 @@ def test_request_reaches_the_upstream_unchanged_but_for_hop_by_hop_headers(
         ["authorization", "Bearer kept"],
         ["content-length", str(len(body))],
     ]
+
+
+def test_upstream_connections_are_reused_until_the_upstream_closes_one(
+    echo_proxy: tuple[str, str],
+) -> None:
+    _, proxy = echo_proxy
+
+    def peers(path: str, count: int) -> list[int]:
+        # A fresh client connection each time: reuse is the proxy's own, not the client's.
+        return [httpx.get(f"{proxy}{path}", trust_env=False).json()["peer"] for _ in range(count)]
+
+    kept = peers("/echo/kept", 5)
+    assert len(set(kept)) == 1, kept
+    # The first may still ride the pooled connection; each one the upstream closes is not reused.
+    closing = peers("/echo/closing?close=1", 3)
+    assert len(set(closing)) == 3, closing
 
 
 def test_chunked_upload_of_any_size_is_streamed_through(echo_proxy: tuple[str, str]) -> None:
