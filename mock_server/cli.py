@@ -180,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "access_log": False,
         "lifespan": "on",
         "http": PROTOCOL_PATH,
+        # The mock reads neither the client address nor the scheme: no X-Forwarded-* rewriting.
+        "proxy_headers": False,
     }
     if config.workers > 1:
         asyncio.run(store.close())  # each worker opens its own

@@ -114,28 +114,7 @@ class LinkStore(Protocol):
         """Release whatever the store holds open."""
 
 
-class AdmitInSteps:
-    """``admit`` for a store whose calls are each atomic: count, check shortIds, then insert."""
-
-    async def admit(
-        self: LinkStore,
-        key_id: str | None,
-        limit: int,
-        window: float,
-        now: float,
-        links: Sequence[StoredLink],
-        links_total: int | None,
-    ) -> tuple[RateWindow | None, InsertRefused | None]:
-        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
-        counted = None if key_id is None else await self.hit(key_id, limit, window, now)
-        if (counted is not None and counted.exceeded) or not links:
-            return counted, None
-        if await self.short_ids_taken([link.short_id for link in links]):
-            return counted, InsertRefused(short_id_collision=True)
-        return counted, await self.insert(links, links_total)
-
-
-class MemoryStore(AdmitInSteps):
+class MemoryStore:
     """A LinkStore in process memory; atomic because the event loop runs one call at a time."""
 
     # Each link is spread over dicts of str and bytes only, which the cyclic GC never tracks: a
@@ -165,23 +144,43 @@ class MemoryStore(AdmitInSteps):
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
-        short_ids, collection_ids, external_ids, bodies = (
-            zip(*links, strict=True) if links else ((),) * 4
-        )
-        with_external_id = [
-            (external_id, short_id)
-            for short_id, external_id in zip(short_ids, external_ids, strict=True)
-            if external_id is not None
-        ]
-        if not self._by_external_id.keys().isdisjoint(e for e, _ in with_external_id):
-            taken = tuple(e for e, _ in with_external_id if e in self._by_external_id)
+        return self._insert(links, links_total)
+
+    async def admit(
+        self,
+        key_id: str | None,
+        limit: int,
+        window: float,
+        now: float,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+    ) -> tuple[RateWindow | None, InsertRefused | None]:
+        """Count a request of ``key_id`` (if any); within its limit store every link or none."""
+        # One synchronous pass: no other request runs between the count and the insert.
+        counted = None if key_id is None else self._count(key_id, limit, window, now)
+        if (counted is not None and counted.exceeded) or not links:
+            return counted, None
+        if not self._bodies.keys().isdisjoint([link[0] for link in links]):
+            return counted, InsertRefused(short_id_collision=True)
+        return counted, self._insert(links, links_total)
+
+    def _insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+        by_external_id = self._by_external_id
+        with_external_id = [(link[2], link[0]) for link in links if link[2] is not None]
+        if with_external_id and not by_external_id.keys().isdisjoint(
+            [external_id for external_id, _ in with_external_id]
+        ):
+            taken = tuple(e for e, _ in with_external_id if e in by_external_id)
             return InsertRefused(taken_external_ids=taken)
-        if links_total is not None and len(self._bodies) + len(links) > links_total:
-            return InsertRefused(links_total=links_total, links_stored=len(self._bodies))
-        self._bodies.update(zip(short_ids, bodies, strict=True))
-        self._collection_of.update(zip(short_ids, collection_ids, strict=True))
-        self._by_external_id.update(with_external_id)
-        self._external_id_of.update((s, e) for e, s in with_external_id)
+        bodies, collection_of = self._bodies, self._collection_of
+        if links_total is not None and len(bodies) + len(links) > links_total:
+            return InsertRefused(links_total=links_total, links_stored=len(bodies))
+        for short_id, collection_id, _, body in links:
+            bodies[short_id] = body
+            collection_of[short_id] = collection_id
+        if with_external_id:
+            by_external_id.update(with_external_id)
+            self._external_id_of.update((s, e) for e, s in with_external_id)
         return None
 
     async def find(self, collection_id: str | None, external_id: str | None) -> list[StoredLink]:
@@ -208,6 +207,9 @@ class MemoryStore(AdmitInSteps):
 
     async def hit(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         """Count one request of ``key_id`` in its current window and return the window."""
+        return self._count(key_id, limit, window, now)
+
+    def _count(self, key_id: str, limit: int, window: float, now: float) -> RateWindow:
         start = window_start(now, window)
         current_start, count = self._windows.get(key_id, (start, 0))
         # A clock read before a concurrent request opened the next window counts there: the
