@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -66,7 +67,8 @@ class Catalogue(Mapping[str, Behaviour]):
     """Every declared behaviour, by id, in declaration order; an unknown id raises."""
 
     def _all(self) -> dict[str, Behaviour]:
-        importlib.import_module(_DECLARING_MODULE)
+        if _DECLARING_MODULE not in sys.modules:  # the proxy asks for each exchange it judges
+            importlib.import_module(_DECLARING_MODULE)
         return _DECLARED
 
     def __getitem__(self, behaviour_id: str) -> Behaviour:

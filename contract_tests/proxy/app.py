@@ -33,6 +33,7 @@ JUDGED = (openapi.LINKS_METHOD.upper(), openapi.LINKS_PATH)
 RECORDED_STREAM_BYTES = 1024 * 1024
 # Exchanges up to this size are judged and recorded on the event loop, bigger ones in a thread.
 INLINE_BYTES = 64 * 1024
+FORWARDED_ELSEWHERE = frozenset({b"host"})  # the upstream gets its own Host
 
 
 class ClientGoneError(ProxyError):
@@ -131,10 +132,10 @@ class ProxyApp:
         headers: Headers = list(scope["headers"])
         raw_path = scope.get("raw_path") or scope["path"].encode()
         target = self.upstream.target(raw_path, scope["query_string"])
+        forwarded = end_to_end(headers, FORWARDED_ELSEWHERE)
         traffic = Traffic(
             time.time(), method, self.upstream.url(raw_path, scope["query_string"]),
-            scope.get("http_version", "1.1"),
-            end_to_end(headers, frozenset({b"host"})),
+            scope.get("http_version", "1.1"), forwarded,
         )  # fmt: skip
         copy: list[bytes] | None = [] if judged else None
         body = self._request_body(receive, traffic, copy) if _has_body(headers) else None
@@ -142,7 +143,7 @@ class ProxyApp:
         alone, answered = self.in_flight == 0, False
         self.in_flight += 1
         try:
-            response = await self.upstream.open(method, target, headers, body, deadline)
+            response = await self.upstream.open(method, target, forwarded, body, deadline)
             traffic.status = response.status
             traffic.response_headers = list(response.headers)
             if copy is not None:

@@ -13,16 +13,6 @@ UNREADABLE: Any = object()  # a request body that is missing, or JSON no parser 
 IGNORED_IN_EXAMPLES = ("collectionId", "expiresAt")  # as the suite replays the spec's examples
 
 
-def parsed(body: bytes | None) -> Any:
-    """Return the JSON of a request body, or UNREADABLE."""
-    if not body:
-        return UNREADABLE
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # nesting too deep to read is no array of links either
-        return UNREADABLE
-
-
 def external_ids(items: list[Any]) -> list[str]:
     """Return the string externalIds of the items, in order."""
     return [

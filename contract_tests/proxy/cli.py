@@ -152,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lifespan="on",
         server_header=False,  # the upstream's headers go back unchanged, none added
         date_header=False,
+        proxy_headers=False,  # the client's address and scheme are neither judged nor forwarded
     )
     server = uvicorn.Server(config)
     # uvicorn installs no signal handlers off the main thread: ours ask it to stop, then report.

@@ -11,6 +11,7 @@ import contextlib
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
 
 import httptools
 
@@ -169,15 +170,15 @@ class Upstream:
         self,
         method: str,
         target: bytes,
-        headers: Headers,
+        forwarded: Headers,
         body: AsyncIterator[bytes] | None,
         deadline: float,
     ) -> Answer:
-        """Send the request and return the answer once its head has arrived."""
-        async with _failures_as_upstream_errors(self.settings, deadline):
+        """Send the request with its end-to-end headers; return the answer once its head is in."""
+        async with _UpstreamFailures(self.settings, deadline):
             connection = await self._connection()
             try:
-                return await self._exchange(connection, method, target, headers, body)
+                return await self._exchange(connection, method, target, forwarded, body)
             except BaseException:
                 connection.close()  # half a request or half an answer: never reused
                 raise
@@ -187,36 +188,33 @@ class Upstream:
         connection: Connection,
         method: str,
         target: bytes,
-        headers: Headers,
+        forwarded: Headers,
         body: AsyncIterator[bytes] | None,
     ) -> Answer:
-        forwarded = end_to_end(headers, frozenset({b"host"}))
         sized = any(name.lower() == b"content-length" for name, _ in forwarded)
         chunked = body is not None and not sized
         lines = [method.encode() + b" " + target + b" HTTP/1.1", b"host: " + self.netloc]
         lines += [name + b": " + value for name, value in forwarded]
         if chunked:
             lines.append(b"transfer-encoding: chunked")
-        connection.writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
+        head = b"\r\n".join(lines) + b"\r\n\r\n"
         answer = Answer(connection, head_only=method == "HEAD")
         # An upstream may answer (a 401, a 400) and close before it has read the whole body.
         with contextlib.suppress(ConnectionError):
-            if body is not None:
-                await _send_body(connection.writer, body, chunked)
-            await connection.writer.drain()
+            await _send(connection.writer, head, body, chunked)
         await answer.read_head()
         return answer
 
     async def read(self, answer: Answer, deadline: float) -> bytes:
         """Return the whole body as sent, by the deadline."""
-        async with _failures_as_upstream_errors(self.settings, deadline):
+        async with _UpstreamFailures(self.settings, deadline):
             return b"".join([chunk async for chunk in answer.chunks()])
 
     async def chunks(self, answer: Answer, deadline: float) -> AsyncIterator[bytes]:
         """Yield the body as sent, each chunk by the deadline."""
         iterator = answer.chunks().__aiter__()
         while True:
-            async with _failures_as_upstream_errors(self.settings, deadline):
+            async with _UpstreamFailures(self.settings, deadline):
                 try:
                     chunk = await iterator.__anext__()
                 except StopAsyncIteration:
@@ -256,36 +254,52 @@ class Upstream:
         return Connection(reader, writer)
 
 
-async def _send_body(
-    writer: asyncio.StreamWriter, body: AsyncIterator[bytes], chunked: bool
+async def _send(
+    writer: asyncio.StreamWriter, head: bytes, body: AsyncIterator[bytes] | None, chunked: bool
 ) -> None:
-    async for chunk in body:
-        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
-        await writer.drain()
-    if chunked:
-        writer.write(b"0\r\n\r\n")
+    # The head goes out with the first chunk: a small request is one write, one system call.
+    pending = head
+    if body is not None:
+        async for chunk in body:
+            writer.write(pending + (b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk))
+            pending = b""
+            await writer.drain()
+    writer.write(pending + (b"0\r\n\r\n" if chunked else b""))
+    await writer.drain()
 
 
-@contextlib.asynccontextmanager
-async def _failures_as_upstream_errors(
-    settings: ProxySettings, deadline: float
-) -> AsyncIterator[None]:
-    """Bound a step by the exchange's deadline and turn a failure into an UpstreamError."""
-    upstream = settings.upstream_base
-    try:
-        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            yield
-    except TimeoutError:
-        raise UpstreamError(
-            504,
-            "upstream-timeout",
-            f"{upstream} gave no whole answer within {settings.timeout:g} s",
-        ) from None
-    except (OSError, httptools.HttpParserError) as error:
-        # A reset, an early close and a head no HTTP parser reads all end here.
-        raise UpstreamError(
-            502, "upstream-broken", f"no valid HTTP answer from {upstream}: {_reason(error)}"
-        ) from None
+class _UpstreamFailures:
+    """Bounds a step by the exchange's deadline and turns a failure into an UpstreamError."""
+
+    def __init__(self, settings: ProxySettings, deadline: float) -> None:
+        self._settings = settings
+        self._timeout = asyncio.timeout(max(0.0, deadline - time.monotonic()))
+
+    async def __aenter__(self) -> None:
+        await self._timeout.__aenter__()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        upstream = self._settings.upstream_base
+        try:
+            await self._timeout.__aexit__(kind, error, traceback)
+        except TimeoutError:
+            error = TimeoutError()
+        if isinstance(error, TimeoutError):
+            raise UpstreamError(
+                504,
+                "upstream-timeout",
+                f"{upstream} gave no whole answer within {self._settings.timeout:g} s",
+            ) from None
+        if isinstance(error, (OSError, httptools.HttpParserError)):
+            # A reset, an early close and a head no HTTP parser reads all end here.
+            raise UpstreamError(
+                502, "upstream-broken", f"no valid HTTP answer from {upstream}: {_reason(error)}"
+            ) from None
 
 
 def _reason(error: Exception) -> str:
