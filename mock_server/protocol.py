@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import sys
@@ -25,6 +26,10 @@ PROTOCOL_PATH: Final = "mock_server.protocol:HttpProtocol"
 # ``send_400_response`` runs, are not public API.
 UPSTREAM_SOURCES: Final = {
     "HttpToolsProtocol.__init__": "4f08999410347141",
+    # CoalescingTransport: every write of the protocol and its cycles goes through the
+    # transport that connection_made was given.
+    "HttpToolsProtocol.connection_made": "6efb565ff3d36b91",
+    "HttpToolsCycle.send": "abdd8601b326a8da",
     "HttpToolsProtocol.data_received": "010a7ae59a5d3b1a",
     "HttpToolsProtocol.send_400_response": "ae5a4a3782b646fd",
     "HttpToolsProtocol.on_message_begin": "96d377fdc7c2baef",
@@ -95,6 +100,42 @@ class HeadTooLargeError(MockError):
     """The request line and headers together pass the size h11 would accept."""
 
 
+class CoalescingTransport:
+    """A connection's transport whose writes in one turn of the event loop leave in one write."""
+
+    # uvicorn writes a response's head and its body separately: two system calls per answer,
+    # each a trip through the TCP stack, where one carries both.
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data``; everything queued this turn is written together at its end."""
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending and not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        """Write what is queued, then close once it is sent."""
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping anything unsent, queued here or not."""
+        self._pending = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class HttpProtocol(HttpToolsProtocol):
     """httptools speed, answering what h11 answers: 400 past 16 KiB of head, any method token."""
 
@@ -104,6 +145,11 @@ class HttpProtocol(HttpToolsProtocol):
     completed = 0
     _completed_before = 0
     _received = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Serve the connection through a transport that coalesces each turn's writes."""
+        coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(cast(asyncio.Transport, coalescing))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         """Count the header toward the head's size; past the limit the request gets a 400."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import tomllib
 from pathlib import Path
@@ -12,7 +13,12 @@ import pytest
 import uvicorn
 
 import openapi
-from mock_server.protocol import MAX_HEAD_BYTES, UPSTREAM_SOURCES, upstream_changes
+from mock_server.protocol import (
+    MAX_HEAD_BYTES,
+    UPSTREAM_SOURCES,
+    CoalescingTransport,
+    upstream_changes,
+)
 from tests.mock_server.conftest import FULL, LiveMock, link
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +101,89 @@ def test_uvicorn_is_pinned_to_the_minor_release_read() -> None:
     pins = [d for d in pyproject["project"]["optional-dependencies"]["mock"] if "uvicorn" in d]
     major, minor = uvicorn.__version__.split(".")[:2]
     assert pins == [f"uvicorn>={major}.{minor},<{major}.{int(minor) + 1}"]
+
+
+class RecordingTransport:
+    """The calls a coalescing transport makes to the connection under it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", data))
+
+    def close(self) -> None:
+        self.calls.append(("close", b""))
+        self.closing = True
+
+    def abort(self) -> None:
+        self.calls.append(("abort", b""))
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 1) if name == "peername" else default
+
+
+def coalesced(steps: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Run write/close/abort/turn steps through a CoalescingTransport; return what reached below."""
+
+    async def run() -> list[tuple[str, bytes]]:
+        below = RecordingTransport()
+        transport = CoalescingTransport(below, asyncio.get_running_loop())  # type: ignore[arg-type]
+        for action, data in steps:
+            if action == "turn":
+                await asyncio.sleep(0)
+            elif action == "write":
+                transport.write(data)
+            else:
+                getattr(transport, action)()
+        await asyncio.sleep(0)
+        assert transport.get_extra_info("peername") == ("127.0.0.1", 1)
+        return below.calls
+
+    return asyncio.run(run())
+
+
+def test_writes_in_one_turn_of_the_loop_leave_in_one_write() -> None:
+    steps = [("write", b"head"), ("write", b"body"), ("turn", b""), ("write", b"next")]
+    assert coalesced(steps) == [("write", b"headbody"), ("write", b"next")]
+
+
+def test_close_sends_what_is_queued_first_and_abort_drops_it() -> None:
+    assert coalesced([("write", b"a"), ("write", b"b"), ("close", b"")]) == [
+        ("write", b"ab"),
+        ("close", b""),
+    ]
+    assert coalesced([("write", b"a"), ("abort", b"")]) == [("abort", b"")]
+
+
+def test_nothing_is_written_to_a_connection_already_closing() -> None:
+    assert coalesced([("close", b""), ("write", b"late")]) == [("close", b"")]
+
+
+def test_a_keep_alive_connection_gets_each_answer_whole(mock: LiveMock) -> None:
+    host, port = mock.base_url.removeprefix("http://").split(":")
+    body = orjson.dumps([link()])
+    request = (
+        f"POST /api/links HTTP/1.1\r\nHost: {host}\r\nAuthorization: {FULL['Authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        for _ in range(3):
+            connection.sendall(request)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += connection.recv(65536)
+            head, _, rest = answer.partition(b"\r\n\r\n")
+            length = int(next(
+                line.split(b":")[1] for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ))  # fmt: skip
+            while len(rest) < length:
+                rest += connection.recv(65536)
+            assert head.startswith(b"HTTP/1.1 201 ")
+            assert len(orjson.loads(rest)) == 1
