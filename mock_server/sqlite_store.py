@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
@@ -9,7 +11,7 @@ from typing import Any, Final
 import orjson
 
 from mock_server.errors import ConfigError, MockError
-from mock_server.group_commit import GroupCommit
+from mock_server.group_commit import GroupCommit, WriterStoppedError
 from mock_server.store import InsertRefused, RateWindow, StoredLink, window_start
 
 SCHEMA: Final = """
@@ -55,6 +57,7 @@ class SqliteStore:
             ) from None
         self._writer = GroupCommit(writer)
         self._journal_size = journal_size
+        self._unsent: list[bytes] | None = None  # journal entries of this turn of the loop
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
@@ -159,15 +162,26 @@ class SqliteStore:
 
     async def record(self, entry: dict[str, Any]) -> None:
         """Append one request to the journal, keeping the last ``journal_size`` entries."""
-        encoded, keep = orjson.dumps(entry), self._journal_size
+        if self._unsent is None:
+            # The entries recorded in one turn of the event loop go to the writer as one insert.
+            self._unsent = []
+            asyncio.get_running_loop().call_soon(self._send_journal)
+        self._unsent.append(orjson.dumps(entry))
+
+    def _send_journal(self) -> None:
+        entries, self._unsent, keep = self._unsent, None, self._journal_size
+        if not entries:
+            return
 
         def record(db: sqlite3.Connection) -> None:
-            cursor = db.execute("INSERT INTO journal (entry) VALUES (?)", (encoded,))
-            if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
-                db.execute("DELETE FROM journal WHERE seq <= ?", (cursor.lastrowid - keep,))
+            db.executemany("INSERT INTO journal (entry) VALUES (?)", [(e,) for e in entries])
+            (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
+            if last // 100 != (last - len(entries)) // 100:  # trimmed every 100 entries
+                db.execute("DELETE FROM journal WHERE seq <= ?", (last - keep,))
 
         # Nobody waits on a journal entry: it is read back by the writer, after it.
-        self._writer.submit(record)
+        with contextlib.suppress(WriterStoppedError):  # closed: nothing more is kept
+            self._writer.submit(record)
 
     async def journal(self, limit: int) -> list[dict[str, Any]]:
         """Return the last ``limit`` journal entries, oldest first, every recorded one included."""
@@ -178,6 +192,7 @@ class SqliteStore:
             return [row[0] for row in rows.fetchall()]
 
         # Read by the writer, after the entries still queued for it.
+        self._send_journal()
         entries: list[bytes] = await self._writer.run(journal, durable=False)
         return [orjson.loads(entry) for entry in reversed(entries)]
 
@@ -189,10 +204,12 @@ class SqliteStore:
             db.execute("DELETE FROM windows")
             db.execute("DELETE FROM journal")
 
+        self._send_journal()  # what was recorded before the reset goes with it
         await self._writer.run(reset)
 
     async def close(self) -> None:
         """Commit what is queued, then close both connections."""
+        self._send_journal()
         await self._writer.close()
         self._db.close()
 
