@@ -103,8 +103,11 @@ class HeadTooLargeError(MockError):
 class CoalescingTransport:
     """A connection's transport whose writes in one turn of the event loop leave in one write."""
 
-    # uvicorn writes a response's head and its body separately: two system calls per answer,
-    # each a trip through the TCP stack, where one carries both.
+    # uvicorn writes each answer as it goes, head then body. Held to the end of the turn, the
+    # answers of one turn leave together after the work that made them, the clients' next
+    # requests come back together, and each wake-up of the loop serves more of them: 114 -> 84 us
+    # of CPU per 1-link request under load. Joining only each answer's head and body, sent the
+    # moment it is complete, gained nothing (measured at 111 us).
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
