@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -137,3 +138,37 @@ def test_echo_comparison_is_equality_of_json_texts(left: Any, right: Any) -> Non
     as_text = json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
     assert expectations._same(left, right) == as_text
     assert expectations._same(left, left)
+
+
+def percent_encoded(short_url: str) -> str:
+    """Return the qrCode of decision 5 built the slow way: the whole shortUrl percent-encoded."""
+    encoded = urllib.parse.quote(short_url + "?qr=1", safe="-_.!~*'()")
+    return expectations.QR_CODE_PREFIX + encoded + expectations.QR_CODE_SUFFIX
+
+
+@given(st.text(max_size=12))
+def test_qr_code_built_around_the_short_id_is_the_percent_encoded_one(short_id: str) -> None:
+    short_url = expectations.SHORT_URL_PREFIX + short_id
+    assert expectations.qr_code_for(short_url) == percent_encoded(short_url)
+    link = {"shortUrl": short_url, "qrCode": percent_encoded(short_url)}
+    named = [p for p in expectations.link_problems({}, link) if "qrCode" in p]
+    assert named == []
+
+
+@given(st.lists(st.tuples(JSON_VALUES, JSON_VALUES), max_size=5), st.randoms())
+def test_order_check_names_exactly_a_reordering(pairs: list[Any], random: Any) -> None:
+    items = [{"url": url, "externalId": external_id} for url, external_id in pairs]
+    shuffled = list(items)
+    random.shuffle(shuffled)
+
+    def keys(entries: list[Any]) -> list[str]:
+        return [repr((entry["url"], entry["externalId"])) for entry in entries]
+
+    reordered = keys(items) != keys(shuffled)
+    expected = ["links are not in request order"] if reordered else []
+    assert expectations._order_problems(items, shuffled) == expected
+
+
+@given(JSON_VALUES.filter(lambda value: not isinstance(value, str)))
+def test_values_other_than_strings_are_never_date_times(value: Any) -> None:
+    assert expectations.is_datetime(value) is False
