@@ -9,7 +9,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import orjson
 
@@ -278,8 +278,23 @@ class LinkFactory:
                 f"the body has {len(items)}"
             )
             raise RejectedRequestError(400, (Issue("$", "planLinksPerRequest", message),))
+        known = self._collections
+        found = [known.get(item["collectionId"].lower()) for item in items]
+        external_ids = [e for item in items if (e := item.get("externalId")) is not None]
+        gated = plan.gated_fields
+        clean = (
+            None not in found
+            and len(set(external_ids)) == len(external_ids)
+            and (not gated or all(gated.isdisjoint(item) for item in items))
+        )
+        # A clean batch is told apart in a few passes; only a faulty one is walked for issues.
+        issues = () if clean else self._issues(items, plan)
+        if issues:
+            raise RejectedRequestError(400, issues)
+        return cast(list[str], found)
+
+    def _issues(self, items: Sequence[dict[str, Any]], plan: Plan) -> tuple[Issue, ...]:
         issues: list[Issue] = []
-        collections: list[str] = []
         external_ids: dict[str, int] = {}
         known = self._collections
         gated = plan.gated_fields
@@ -291,7 +306,6 @@ class LinkFactory:
                     f"(known: {', '.join(known.values())})"
                 )
                 issues.append(Issue(json_path(index, "collectionId"), "collectionExists", message))
-            collections.append(collection or "")
             if gated and not gated.isdisjoint(item):
                 for name in sorted(gated.intersection(item)):
                     feature = FEATURE_OF_FIELD[name]
@@ -311,9 +325,7 @@ class LinkFactory:
                     )
             if len(issues) >= MAX_ISSUES:
                 break
-        if issues:
-            raise RejectedRequestError(400, tuple(issues[:MAX_ISSUES]))
-        return collections
+        return tuple(issues[:MAX_ISSUES])
 
 
 def _refusal_issues(

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import orjson
 
-from mock_server.errors import ConfigError, MockError
+from mock_server.errors import ConfigError
 from mock_server.group_commit import GroupCommit, WriterStoppedError
 from mock_server.store import InsertRefused, RateWindow, StoredLink, window_start
 
@@ -77,12 +77,9 @@ class SqliteStore:
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why; return once it is durable."""
-        try:
-            refused: InsertRefused | None = await self._writer.run(
-                lambda db: _insert_in(db, links, links_total)
-            )
-        except _ShortIdCollisionError:
-            return InsertRefused(short_id_collision=True)
+        refused: InsertRefused | None = await self._writer.run(
+            lambda db: _insert_in(db, links, links_total)
+        )
         return refused
 
     async def admit(
@@ -103,15 +100,7 @@ class SqliteStore:
                 counted = RateWindow(limit, count, start + window)
             if (counted is not None and counted.exceeded) or not links:
                 return counted, None
-            # A savepoint of its own: a shortId collision undoes the links, not the count.
-            db.execute("SAVEPOINT links")
-            try:
-                refused = _insert_in(db, links, links_total)
-            except _ShortIdCollisionError:
-                db.execute("ROLLBACK TO links")
-                refused = InsertRefused(short_id_collision=True)
-            db.execute("RELEASE links")
-            return counted, refused
+            return counted, _insert_in(db, links, links_total)
 
         admitted: tuple[RateWindow | None, InsertRefused | None] = await self._writer.run(admit)
         return admitted
@@ -214,10 +203,6 @@ class SqliteStore:
         self._db.close()
 
 
-class _ShortIdCollisionError(MockError):
-    """Undoes an insert whose shortId another worker stored first."""
-
-
 def _hit_in(db: sqlite3.Connection, key_id: str, window: float, now: float) -> tuple[float, int]:
     """Count one request of ``key_id`` in ``db``; return its window's start and count."""
     start = window_start(now, window)
@@ -238,26 +223,38 @@ def _hit_in(db: sqlite3.Connection, key_id: str, window: float, now: float) -> t
 def _insert_in(
     db: sqlite3.Connection, links: Sequence[StoredLink], links_total: int | None
 ) -> InsertRefused | None:
-    """Insert every link in ``db`` or none and say why; a shortId taken raises."""
-    external_ids = [link.external_id for link in links if link.external_id is not None]
-    taken: list[str] = []
-    for chunk in _chunks(external_ids):
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
-        taken.extend(row[0] for row in db.execute(query, chunk))
-    if taken:
-        return InsertRefused(taken_external_ids=tuple(taken))
-    if links_total is not None:
-        (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
-        if stored + len(links) > links_total:
-            return InsertRefused(links_total=links_total, links_stored=stored)
+    """Insert every link in ``db`` or none and say why; a refused insert is undone here."""
+    # A savepoint of its own, so a refusal undoes the links and not the request's count. The
+    # unique indexes catch a taken externalId or shortId during the insert; which one it was
+    # is looked up only then, once the rows already in are undone.
+    db.execute("SAVEPOINT links")
+    refused = None
     try:
         db.executemany(
             "INSERT INTO links (short_id, collection_id, external_id, body) VALUES (?, ?, ?, ?)",
             [(link.short_id, link.collection_id, link.external_id, link.body) for link in links],
         )
     except sqlite3.IntegrityError:
-        # Another worker took one of these shortIds between the check and this insert;
-        # the rows inserted so far are undone with the write's savepoint.
-        raise _ShortIdCollisionError from None
-    return None
+        db.execute("ROLLBACK TO links")
+        refused = _taken_external_ids(db, links) or InsertRefused(short_id_collision=True)
+    else:
+        if links_total is not None:
+            (stored,) = db.execute("SELECT count(*) FROM links").fetchone()
+            if stored > links_total:
+                db.execute("ROLLBACK TO links")
+                refused = InsertRefused(links_total=links_total, links_stored=stored - len(links))
+    db.execute("RELEASE links")
+    return refused
+
+
+def _taken_external_ids(
+    db: sqlite3.Connection, links: Sequence[StoredLink]
+) -> InsertRefused | None:
+    """Say which externalIds of ``links`` are stored already, if any are."""
+    external_ids = [link.external_id for link in links if link.external_id is not None]
+    taken: list[str] = []
+    for chunk in _chunks(external_ids):
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT external_id FROM links WHERE external_id IN ({marks})"  # noqa: S608
+        taken.extend(row[0] for row in db.execute(query, chunk))
+    return InsertRefused(taken_external_ids=tuple(taken)) if taken else None

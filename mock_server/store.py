@@ -160,11 +160,17 @@ class MemoryStore:
         counted = None if key_id is None else self._count(key_id, limit, window, now)
         if (counted is not None and counted.exceeded) or not links:
             return counted, None
-        if not self._bodies.keys().isdisjoint([link[0] for link in links]):
+        short_ids = [link[0] for link in links]
+        if not self._bodies.keys().isdisjoint(short_ids):
             return counted, InsertRefused(short_id_collision=True)
-        return counted, self._insert(links, links_total)
+        return counted, self._insert(links, links_total, short_ids)
 
-    def _insert(self, links: Sequence[StoredLink], links_total: int | None) -> InsertRefused | None:
+    def _insert(
+        self,
+        links: Sequence[StoredLink],
+        links_total: int | None,
+        short_ids: list[str] | None = None,
+    ) -> InsertRefused | None:
         by_external_id = self._by_external_id
         with_external_id = [(link[2], link[0]) for link in links if link[2] is not None]
         if with_external_id and not by_external_id.keys().isdisjoint(
@@ -175,9 +181,10 @@ class MemoryStore:
         bodies, collection_of = self._bodies, self._collection_of
         if links_total is not None and len(bodies) + len(links) > links_total:
             return InsertRefused(links_total=links_total, links_stored=len(bodies))
-        for short_id, collection_id, _, body in links:
-            bodies[short_id] = body
-            collection_of[short_id] = collection_id
+        short_ids = short_ids if short_ids is not None else [link[0] for link in links]
+        # Paired in C: a 10,000-link batch would spend milliseconds in a Python loop.
+        bodies.update(zip(short_ids, [link[3] for link in links], strict=True))
+        collection_of.update(zip(short_ids, [link[1] for link in links], strict=True))
         if with_external_id:
             by_external_id.update(with_external_id)
             self._external_id_of.update((s, e) for e, s in with_external_id)

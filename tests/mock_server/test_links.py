@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server import config as config_module
 from mock_server.links import (
@@ -369,3 +371,33 @@ async def test_a_stored_link_costs_its_bytes_not_a_serializer_buffer() -> None:
         tracemalloc.stop()
     # About 250 bytes of JSON per link, its shortId and externalId, and its index entries.
     assert stored_bytes / len(batch[1:]) < 1024
+
+
+SENT_TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"url": SENT_TEXT},
+            optional={"title": SENT_TEXT, "utm": st.dictionaries(SENT_TEXT, SENT_TEXT, max_size=2)},
+        ),
+        min_size=1,
+        max_size=70,  # past STRIDED_FROM, where ids are laid out another way
+    ),
+    st.sampled_from(["https://hoko.to", "http://localhost:9999/s/", "http://127.0.0.1:8000/s"]),
+)
+def test_the_answer_is_the_stored_links_as_each_reads_back(
+    items: list[dict[str, Any]], base: str
+) -> None:
+    config = config_module.build(("test", {"short-url-base": base}))
+    factory = LinkFactory(config, MemoryStore())
+    batch = [{**item, "collectionId": DOC_COLLECTION} for item in items]
+    stored = factory._build(batch, [DOC_COLLECTION] * len(batch))
+    short_links = ShortLinks(config.short_url_base)
+    answer = short_links.answered_array(stored)
+    assert answer == b"[" + b",".join(short_links.answered(link) for link in stored) + b"]"
+    for sent, created, kept in zip(batch, orjson.loads(answer), stored, strict=True):
+        assert {k: created[k] for k in sent} == sent
+        assert created["shortUrl"] == short_links.short_url_prefix + kept.short_id
+        assert b"shortUrl" not in kept.body
