@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import inspect
 import sys
+from collections.abc import Iterable
 from typing import Any, Final, Protocol, cast
 
 import httptools
@@ -119,6 +120,11 @@ class CoalescingTransport:
         if not self._pending:
             self._loop.call_soon(self._flush)
         self._pending.append(data)
+
+    def writelines(self, pieces: Iterable[bytes]) -> None:
+        """Queue each piece, in order, like :meth:`write`."""
+        for piece in pieces:
+            self.write(piece)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []

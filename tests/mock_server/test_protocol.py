@@ -139,6 +139,8 @@ def coalesced(steps: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
                 await asyncio.sleep(0)
             elif action == "write":
                 transport.write(data)
+            elif action == "writelines":
+                transport.writelines([data[:1], data[1:]])
             else:
                 getattr(transport, action)()
         await asyncio.sleep(0)
@@ -151,6 +153,8 @@ def coalesced(steps: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
 def test_writes_in_one_turn_of_the_loop_leave_in_one_write() -> None:
     steps = [("write", b"head"), ("write", b"body"), ("turn", b""), ("write", b"next")]
     assert coalesced(steps) == [("write", b"headbody"), ("write", b"next")]
+    # writelines is queued like write, never sent ahead of what was queued before it.
+    assert coalesced([("write", b"a"), ("writelines", b"bc")]) == [("write", b"abc")]
 
 
 def test_close_sends_what_is_queued_first_and_abort_drops_it() -> None:
