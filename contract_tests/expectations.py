@@ -64,12 +64,16 @@ QR_CODE_BEFORE_SHORT_ID = QR_CODE_PREFIX + _encode_uri_component(SHORT_URL_PREFI
 QR_CODE_AFTER_SHORT_ID = _encode_uri_component("?qr=1") + QR_CODE_SUFFIX
 
 
+def _qr_code_around(short_id: str) -> str:
+    # Every character a shortId may hold (SHORT_ID) is one encodeURIComponent leaves as it is.
+    return QR_CODE_BEFORE_SHORT_ID + short_id + QR_CODE_AFTER_SHORT_ID
+
+
 def qr_code_for(short_url: str) -> str:
     """Return the qrCode the contract derives from ``short_url`` (decision 5)."""
     short_id = short_url.removeprefix(SHORT_URL_PREFIX)
     if short_id is not short_url and SHORT_ID.fullmatch(short_id):
-        # Every character a shortId may hold is one encodeURIComponent leaves as it is.
-        return QR_CODE_BEFORE_SHORT_ID + short_id + QR_CODE_AFTER_SHORT_ID
+        return _qr_code_around(short_id)
     return QR_CODE_PREFIX + _encode_uri_component(short_url + "?qr=1") + QR_CODE_SUFFIX
 
 
@@ -245,7 +249,7 @@ def link_problems(item: Mapping[str, Any], link: Mapping[str, Any]) -> list[str]
         problems.append(f"shortUrl {short_url!r} is not on {SHORT_URL_PREFIX}")
     elif not SHORT_ID.fullmatch(short_id := short_url[len(SHORT_URL_PREFIX) :]):
         problems.append(f"shortUrl {short_url!r} has a shortId that is not URL-safe")
-    elif link.get("qrCode") != QR_CODE_BEFORE_SHORT_ID + short_id + QR_CODE_AFTER_SHORT_ID:
+    elif link.get("qrCode") != _qr_code_around(short_id):
         problems.append(f"qrCode {link.get('qrCode')!r}, documented {qr_code_for(short_url)!r}")
     if not is_datetime(link.get("createdAt")):
         problems.append(f"createdAt {link.get('createdAt')!r} is not an RFC 3339 date-time")

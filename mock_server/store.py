@@ -144,7 +144,7 @@ class MemoryStore:
         self, links: Sequence[StoredLink], links_total: int | None
     ) -> InsertRefused | None:
         """Store every link, or none of them and say why."""
-        return self._insert(links, links_total)
+        return self._insert(links, links_total, [link[0] for link in links])
 
     async def admit(
         self,
@@ -166,10 +166,7 @@ class MemoryStore:
         return counted, self._insert(links, links_total, short_ids)
 
     def _insert(
-        self,
-        links: Sequence[StoredLink],
-        links_total: int | None,
-        short_ids: list[str] | None = None,
+        self, links: Sequence[StoredLink], links_total: int | None, short_ids: list[str]
     ) -> InsertRefused | None:
         by_external_id = self._by_external_id
         with_external_id = [(link[2], link[0]) for link in links if link[2] is not None]
@@ -181,7 +178,6 @@ class MemoryStore:
         bodies, collection_of = self._bodies, self._collection_of
         if links_total is not None and len(bodies) + len(links) > links_total:
             return InsertRefused(links_total=links_total, links_stored=len(bodies))
-        short_ids = short_ids if short_ids is not None else [link[0] for link in links]
         # Paired in C: a 10,000-link batch would spend milliseconds in a Python loop.
         bodies.update(zip(short_ids, [link[3] for link in links], strict=True))
         collection_of.update(zip(short_ids, [link[1] for link in links], strict=True))
