@@ -108,8 +108,8 @@ class Count:
 
 def count_of(traffic: Traffic) -> Count | None:
     """Return the window an answer shows, when it names Remaining, Limit and Reset as integers."""
-    remaining, limit = traffic.header(REMAINING), traffic.header(LIMIT)
-    reset = traffic.header(RESET)
+    headers = traffic.first_values()
+    remaining, limit, reset = headers.get(REMAINING), headers.get(LIMIT), headers.get(RESET)
     if remaining is None or limit is None or reset is None:
         return None
     if not (remaining.strip().isdigit() and limit.strip().isdigit()):

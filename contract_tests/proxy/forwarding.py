@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
@@ -45,14 +46,22 @@ def end_to_end(
 ) -> Headers:
     """Return ``headers`` in order without the hop-by-hop ones and those Connection names."""
     pairs = list(headers)
-    named = {
-        token.strip().lower()
-        for name, value in pairs
-        if name.lower() == b"connection"
-        for token in value.split(b",")
-    }
-    removed = HOP_BY_HOP | named | drop
-    return [(name, value) for name, value in pairs if name.lower() not in removed]
+    names = [name.lower() for name, _ in pairs]
+    removed = _removed(drop)
+    if b"connection" in names:
+        named = {
+            token.strip().lower()
+            for (_, value), name in zip(pairs, names, strict=True)
+            if name == b"connection"
+            for token in value.split(b",")
+        }
+        removed = removed | named
+    return [pair for pair, name in zip(pairs, names, strict=True) if name not in removed]
+
+
+@functools.cache  # one set per caller's ``drop``, not one per request
+def _removed(drop: frozenset[bytes]) -> frozenset[bytes]:
+    return HOP_BY_HOP | drop
 
 
 class Answer:

@@ -10,6 +10,7 @@ the plan-gated fields), ``contract_tests.behaviours`` (the behaviour ids) and
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -110,18 +111,21 @@ class Judge:
         self.counters.requests += 1
         exchange = _exchange(traffic, body)
         checked = Checked()
-        self._check(exchange, checked)
-        self._counted(traffic, exchange, checked)
+        credentials = bodies.credentials(exchange.sent.headers)
+        self._check(exchange, credentials, checked)
+        self._counted(traffic, exchange, credentials, checked)
         return self._violations(exchange, checked)
 
     def write_junit(self, path: str) -> None:
         """Write one JUnit test case per behaviour, as the suite does."""
         report.write_junit(self.verdict, self.counters, path)
 
-    def _check(self, exchange: Exchange, checked: Checked) -> None:
+    def _check(
+        self, exchange: Exchange, credentials: tuple[str | None, str | None], checked: Checked
+    ) -> None:
         received = exchange.received
         status = received.status
-        scheme, key = bodies.credentials(exchange.sent.headers)
+        scheme, key = credentials
         expected = self._expected_refusal(scheme, key)
         if status not in openapi.STATUS_CODES and "retry-after" in received.headers:
             problem = f"status {status} with Retry-After: a refusal for the rate limit is a 429"
@@ -246,7 +250,7 @@ class Judge:
         history.largest = max(history.largest, len(items))
         history.urls.update(i["url"] for i in items if isinstance(i, dict) and "url" in i)
         for item in items:
-            history.fields.update(name for name in item if name in self.link_fields)
+            history.fields.update(self.link_fields.intersection(item))
             history.collections.add(str(item.get("collectionId")).lower())
         if self.strict:
             pairs = [
@@ -376,9 +380,15 @@ class Judge:
             )
         return found
 
-    def _counted(self, traffic: Traffic, exchange: Exchange, checked: Checked) -> None:
+    def _counted(
+        self,
+        traffic: Traffic,
+        exchange: Exchange,
+        credentials: tuple[str | None, str | None],
+        checked: Checked,
+    ) -> None:
         """Check that Remaining fell by one since the key's previous answer (decision 1)."""
-        scheme, key = bodies.credentials(exchange.sent.headers)
+        scheme, key = credentials
         if scheme is None or scheme.lower() != "bearer" or not key or key in self.unknown_keys:
             return
         if exchange.received.status not in (201, 400, 403):
@@ -472,7 +482,7 @@ def _describe(error: Any) -> str:
     return f"body at /{where}: {error.message[:200]}"
 
 
-def _documented_examples() -> dict[str, str]:
+def _documented_examples() -> dict[bytes, str]:
     examples = {
         bodies.comparable(value): EXAMPLE_BEHAVIOURS[name]
         for name, value in openapi.request_examples().items()
@@ -502,18 +512,30 @@ def _request_items(body: bytes | None) -> Any:
         return bodies.UNREADABLE
 
 
+@functools.lru_cache(maxsize=1024)  # clients send the same few header names again and again
+def _request_header_role(raw_name: bytes) -> tuple[str, bool, bool]:
+    """Return a request header's name as text, whether it is shown, whether to mask it here."""
+    name = raw_name.decode("latin-1")
+    lowered = name.lower()
+    # Sent.describe masks Authorization itself; every other credential is masked here.
+    return name, lowered not in UNSHOWN, is_secret(name) and lowered != "authorization"
+
+
+@functools.lru_cache(maxsize=1024)
+def _response_header_name(raw_name: bytes) -> str:
+    return raw_name.decode("latin-1").lower()
+
+
 def _exchange(traffic: Traffic, body: bytes) -> Exchange:
     shown: dict[str, str] = {}
     for raw_name, raw_value in traffic.request_headers:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        if name.lower() not in UNSHOWN:
-            # Sent.describe masks Authorization itself; every other credential is masked here.
-            shown[name] = (
-                masked(value) if is_secret(name) and name.lower() != "authorization" else value
-            )
+        name, is_shown, masked_here = _request_header_role(raw_name)
+        if is_shown:
+            value = raw_value.decode("latin-1")
+            shown[name] = masked(value) if masked_here else value
     received: dict[str, str] = {}
     for raw_name, raw_value in traffic.response_headers:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        name, value = _response_header_name(raw_name), raw_value.decode("latin-1")
         received[name] = f"{received[name]}, {value}" if name in received else value
     assert traffic.status is not None
     sent = Sent(traffic.url, shown, traffic.request_body)

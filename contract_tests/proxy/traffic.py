@@ -34,3 +34,12 @@ class Traffic:
             if key.lower() == name:
                 return value.decode("latin-1")
         return None
+
+    def first_values(self, response: bool = True) -> dict[bytes, str]:
+        """Return each header's first value, decoded, by its lower-case name, in one pass."""
+        found: dict[bytes, str] = {}
+        for key, value in self.response_headers if response else self.request_headers:
+            name = key.lower()
+            if name not in found:
+                found[name] = value.decode("latin-1")
+        return found

@@ -1,0 +1,66 @@
+"""The proxy's readings of an exchange agree with the plain reading each fast path replaces."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contract_tests.proxy import bodies
+from contract_tests.proxy.forwarding import HOP_BY_HOP, end_to_end
+from contract_tests.proxy.traffic import Traffic
+
+SCALARS = st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.text(max_size=4)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3)
+)
+ITEMS = st.lists(st.dictionaries(st.sampled_from(["url", "title", "collectionId", "n"]), VALUES))
+NAMES = st.sampled_from([b"Host", b"connection", b"Connection", b"X-Kept", b"keep-alive", b"TE"])
+HEADERS = st.lists(st.tuples(NAMES, st.sampled_from([b"x", b"X-Kept", b"close, x-kept", b""])))
+
+
+def _shown_as_json(items: list[dict[str, Any]]) -> str:
+    shown = [
+        {k: v for k, v in item.items() if k not in bodies.IGNORED_IN_EXAMPLES} for item in items
+    ]
+    return json.dumps(shown, sort_keys=True)
+
+
+@given(ITEMS, ITEMS)
+def test_bodies_compare_as_their_sorted_json_does(
+    first: list[dict[str, Any]], second: list[dict[str, Any]]
+) -> None:
+    """Two request bodies match (an example, say) exactly when json's sorted texts of them do."""
+    same_text = _shown_as_json(first) == _shown_as_json(second)
+    assert (bodies.comparable(first) == bodies.comparable(second)) is same_text
+    assert bodies.comparable(first) == bodies.comparable(json.loads(json.dumps(first)))
+
+
+@given(HEADERS, st.booleans())
+def test_end_to_end_drops_hop_by_hop_and_connection_named_headers(
+    headers: list[tuple[bytes, bytes]], drop_host: bool
+) -> None:
+    """Forwarded: every header in order but hop-by-hop ones, those Connection names, Host."""
+    drop = frozenset({b"host"}) if drop_host else frozenset()
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
+    removed = HOP_BY_HOP | named | drop
+    assert end_to_end(headers, drop) == [(n, v) for n, v in headers if n.lower() not in removed]
+
+
+@given(HEADERS)
+def test_first_values_read_each_header_as_the_lookup_does(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    """The one-pass map of first values gives what a lookup of each name gives."""
+    traffic = Traffic(0.0, "POST", "http://127.0.0.1/api/links", "1.1", [])
+    traffic.response_headers = headers
+    first = traffic.first_values()
+    assert set(first) == {name.lower() for name, _ in headers}
+    assert all(first[name] == traffic.header(name) for name in first)
