@@ -9,7 +9,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -23,7 +23,6 @@ from contract_tests.proxy.violations import Violation, ViolationLog, header_valu
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-Judge = Callable[[Traffic], list[Violation]]
 Recorder = Callable[[Traffic], None]
 
 CONTROL_PREFIX = "/__proxy/"
@@ -34,6 +33,16 @@ RECORDED_STREAM_BYTES = 1024 * 1024
 # Exchanges up to this size are judged and recorded on the event loop, bigger ones in a thread.
 INLINE_BYTES = 64 * 1024
 FORWARDED_ELSEWHERE = frozenset({b"host"})  # the upstream gets its own Host
+
+
+class Judge(Protocol):
+    """What the proxy asks of its judge: read a big request early, then judge the exchange."""
+
+    def read_ahead(self, traffic: Traffic) -> None:
+        """Read the request body whole, before the answer comes."""
+
+    def judge(self, traffic: Traffic) -> list[Violation]:
+        """Return the violations of one exchange."""
 
 
 class ClientGoneError(ProxyError):
@@ -147,7 +156,8 @@ class ProxyApp:
             traffic.status = response.status
             traffic.response_headers = list(response.headers)
             if copy is not None:
-                traffic.request_body = b"".join(copy) if body is not None else None
+                if traffic.request_body is None and body is not None:
+                    traffic.request_body = b"".join(copy)  # what was sent of a body cut short
                 traffic.response_body = await self.upstream.read(response, deadline)
                 traffic.response_size = len(traffic.response_body)
                 traffic.elapsed = time.monotonic() - started
@@ -202,7 +212,7 @@ class ProxyApp:
     def _judge_and_record_in_turn(self, traffic: Traffic, number: int) -> list[Violation]:
         assert self.judge is not None
         try:
-            found = self.judge(traffic)
+            found = self.judge.judge(traffic)
         except Exception as error:  # noqa: BLE001 - the answer still goes back, unjudged
             self.log(f"hoko-contract proxy: exchange {number} not judged: {error!r}"[:500])
             found = []
@@ -279,7 +289,15 @@ class ProxyApp:
                     copy.append(chunk)
                 yield chunk
             if not message.get("more_body", False):
+                if copy is not None:
+                    self._read_whole(traffic, copy)
                 return
+
+    def _read_whole(self, traffic: Traffic, copy: list[bytes]) -> None:
+        traffic.request_body = b"".join(copy)
+        # A big body is read while the upstream works on it, by the thread that will judge it.
+        if self.judge is not None and len(traffic.request_body) > INLINE_BYTES:
+            self.worker.submit(self.judge.read_ahead, traffic)
 
 
 class _GuardedSend:

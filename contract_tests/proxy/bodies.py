@@ -68,10 +68,10 @@ def content_type(headers: Mapping[str, str]) -> str:
     return next((v for k, v in headers.items() if k.lower() == "content-type"), "").lower()
 
 
-def decoded(traffic: Traffic) -> bytes | None:
+def decoded(traffic: Traffic, content_encoding: str | None) -> bytes | None:
     """Return the answer's body without its Content-Encoding, None for an unknown encoding."""
     assert traffic.response_body is not None
-    encoding = (traffic.header(b"content-encoding") or "identity").strip().lower()
+    encoding = (content_encoding or "identity").strip().lower()
     try:
         if encoding in ("identity", ""):
             return traffic.response_body

@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     judge = judging.Judge(settings)
-    app = ProxyApp(settings, judge.judge, har.add if har else None)
+    app = ProxyApp(settings, judge, har.add if har else None)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -1,7 +1,7 @@
 """The upstream: requests forwarded unchanged but for hop-by-hop headers, answers read as bytes.
 
-HTTP/1.1 over pooled asyncio connections, answers parsed by httptools (uvicorn's own parser): the
-proxy spends its time judging, not in a general-purpose client.
+HTTP/1.1 over pooled asyncio connections, each answer parsed by httptools (uvicorn's own parser)
+as its bytes arrive: the proxy spends its time judging, not in a general-purpose client.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
+from typing import cast
 
 import httptools
 
@@ -35,6 +36,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 CHUNK = 64 * 1024
+READ_LIMIT = 2 * CHUNK  # body bytes held unread before the upstream is asked to wait
 # An idle connection is dropped before the upstream's keep-alive timeout (uvicorn's is 5 s) can
 # close it under a request.
 MAX_IDLE_SECONDS = 4.0
@@ -72,6 +74,7 @@ class Answer:
         self.status = 0
         self.headers: Headers = []
         self.pending: list[bytes] = []
+        self.pending_bytes = 0
         self.head_done = False
         self.done = False
         self.head_only = head_only
@@ -95,19 +98,11 @@ class Answer:
 
     def on_body(self, body: bytes) -> None:
         self.pending.append(body)
+        self.pending_bytes += len(body)
 
     def on_message_complete(self) -> None:
         if self.head_done:
             self.done = True
-
-    async def _feed(self) -> None:
-        data = await self.connection.reader.read(CHUNK)
-        if data:
-            self.parser.feed_data(data)
-        elif self.head_done and not self._framed():
-            self.done = True  # a body without length or chunks ends with the connection
-        else:
-            raise ConnectionResetError("the upstream closed the connection before the answer ended")
 
     def _framed(self) -> bool:
         return any(
@@ -116,41 +111,132 @@ class Answer:
             for name, value in self.headers
         )
 
+    async def _more(self) -> None:
+        if not await self.connection.arrival():
+            if not (self.head_done and not self._framed()):
+                raise ConnectionResetError(
+                    "the upstream closed the connection before the answer ended"
+                )
+            self.done = True  # a body without length or chunks ends with the connection
+
     async def read_head(self) -> None:
         """Read until the final status line and headers have arrived."""
         while not self.head_done:
-            await self._feed()
+            await self._more()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Yield the body as sent (chunked framing removed, content encoding kept)."""
         while True:
             while self.pending:
-                yield self.pending.pop(0)
+                chunk = self.pending.pop(0)
+                self.pending_bytes -= len(chunk)
+                yield chunk
             if self.done:
                 return
-            await self._feed()
+            self.connection.resume_reading()
+            await self._more()
 
     def reusable(self) -> bool:
         """Tell whether the connection may carry another request."""
         return self.done and not self.head_only and self.keep_alive
 
 
-class Connection:
-    """One TCP connection to the upstream."""
+class Connection(asyncio.Protocol):
+    """One TCP connection to the upstream, whose bytes go to the answer awaited, as they arrive."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    # No stream reader in between: one wake-up of the exchange per arrival, no buffer copies.
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.answer: Answer | None = None
         self.idle_since = time.monotonic()
+        self.ended = False  # the upstream closed its side, or the connection is gone
+        self.failure: BaseException | None = None  # unparseable bytes, or why it was lost
+        self.stray = False  # bytes came that no request asked for
+        self._arrival: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
+        self._reading_paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        answer = self.answer
+        if answer is None or answer.done or self.failure is not None:
+            self.stray = True  # never reused: the next answer would start mid-message
+            return
+        try:
+            answer.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self.failure = error
+        if answer.pending_bytes > READ_LIMIT and not answer.done and self.transport is not None:
+            self.transport.pause_reading()
+            self._reading_paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.ended = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = True
+        if exc is not None and self.failure is None:
+            self.failure = exc
+        self._wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    def _wake(self) -> None:
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
+
+    async def arrival(self) -> bool:
+        """Wait for more of the answer; False once nothing more can come, raise what broke it."""
+        if self.failure is None and not self.ended:
+            self._arrival = self.loop.create_future()
+            try:
+                await self._arrival
+            finally:
+                self._arrival = None
+        if self.failure is not None:
+            raise self.failure
+        return not self.ended or bool(self.answer and (self.answer.pending or self.answer.done))
+
+    def resume_reading(self) -> None:
+        """Let bytes in again once the answer's pending chunks are taken."""
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data``, waiting while the upstream's window is full."""
+        if self.ended or self.transport is None or self.transport.is_closing():
+            raise ConnectionResetError("the upstream closed the connection")
+        self.transport.write(data)
+        if self._writable is not None:
+            await self._writable
 
     def usable(self) -> bool:
         """Tell whether an idle connection can still be used."""
         fresh = time.monotonic() - self.idle_since < MAX_IDLE_SECONDS
-        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
+        closing = self.transport is None or self.transport.is_closing()
+        return fresh and not (self.ended or self.stray or closing)
 
     def close(self) -> None:
         """Close the connection without waiting."""
-        self.writer.close()
+        self.ended = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class Upstream:
@@ -208,9 +294,10 @@ class Upstream:
             lines.append(b"transfer-encoding: chunked")
         head = b"\r\n".join(lines) + b"\r\n\r\n"
         answer = Answer(connection, head_only=method == "HEAD")
+        connection.answer = answer
         # An upstream may answer (a 401, a 400) and close before it has read the whole body.
         with contextlib.suppress(ConnectionError):
-            await _send(connection.writer, head, body, chunked)
+            await _send(connection, head, body, chunked)
         await answer.read_head()
         return answer
 
@@ -233,6 +320,8 @@ class Upstream:
     def release(self, answer: Answer) -> None:
         """Give the connection back to the pool if it can carry another request, else close it."""
         connection = answer.connection
+        connection.answer = None
+        connection.resume_reading()  # bytes while idle are seen: they make it unusable
         if answer.reusable() and len(self.idle) < MAX_IDLE_CONNECTIONS:
             connection.idle_since = time.monotonic()
             self.idle.append(connection)
@@ -251,30 +340,33 @@ class Upstream:
             if connection.usable():
                 return connection
             connection.close()
+        loop = asyncio.get_running_loop()
         try:
-            reader, writer = await asyncio.open_connection(
-                self.host, self.port, ssl=True if self.tls else None, limit=CHUNK
+            _, connection = await loop.create_connection(
+                lambda: Connection(loop), self.host, self.port, ssl=True if self.tls else None
             )
         except OSError as error:
             upstream = self.settings.upstream_base
             raise UpstreamError(
                 502, "upstream-unreachable", f"cannot connect to {upstream}: {_reason(error)}"
             ) from None
-        return Connection(reader, writer)
+        return connection
 
 
 async def _send(
-    writer: asyncio.StreamWriter, head: bytes, body: AsyncIterator[bytes] | None, chunked: bool
+    connection: Connection, head: bytes, body: AsyncIterator[bytes] | None, chunked: bool
 ) -> None:
     # The head goes out with the first chunk: a small request is one write, one system call.
     pending = head
     if body is not None:
         async for chunk in body:
-            writer.write(pending + (b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk))
+            await connection.write(
+                pending + (b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+            )
             pending = b""
-            await writer.drain()
-    writer.write(pending + (b"0\r\n\r\n" if chunked else b""))
-    await writer.drain()
+    last = pending + (b"0\r\n\r\n" if chunked else b"")
+    if last:
+        await connection.write(last)
 
 
 class _UpstreamFailures:

@@ -14,7 +14,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import openapi
 from contract_tests import expectations, fuzzing, report, rules
@@ -68,6 +68,20 @@ class UniquenessLedger:
         return expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
 
 
+NOT_JUDGED: Any = object()  # a reading whose schema fault is left to the judgement
+
+
+class Reading(NamedTuple):
+    """A request body as the judge reads it: its JSON, and its schema fault once judged."""
+
+    body: bytes | None
+    items: Any
+    schema_fault: Any = NOT_JUDGED  # (behaviour, reason), None, or NOT_JUDGED
+
+
+NO_READING = Reading(None, bodies.UNREADABLE)
+
+
 @dataclass
 class Checked:
     """The outcome of the checks of one exchange: behaviour, problems, what is documented."""
@@ -96,25 +110,41 @@ class Judge:
         self.examples = _documented_examples()
         self.example_sizes = {len(json.loads(text)) for text in self.examples}
         self._last_documented: tuple[Any, str | None] = (None, None)
+        self._reading = NO_READING  # the request body of the exchange being judged
         self.link_fields = expectations.link_fields()
         self.gated_fields = frozenset(rules.plan_features())
         self.edges = [(c.field, c.value, c.name) for c in rules.cells() if not c.reject]
+
+    def read_ahead(self, traffic: Traffic) -> None:
+        """Read a whole request body while the upstream answers it: its JSON, its schema fault."""
+        body = traffic.request_body
+        items = _request_items(body)
+        fault = _schema_fault(items, self.strict) if isinstance(items, list) else NOT_JUDGED
+        traffic.read_ahead = Reading(body, items, fault)
 
     def judge(self, traffic: Traffic) -> list[Violation]:
         """Return the violations of one ``POST /api/links`` exchange."""
         if traffic.status is None or traffic.response_body is None:
             return []  # no answer to judge: the client got the proxy's 502 or 504
-        body = bodies.decoded(traffic)
+        first_values = traffic.first_values()
+        body = bodies.decoded(traffic, first_values.get(b"content-encoding"))
         if body is None:
             return []  # a Content-Encoding the proxy cannot read
         self.judged += 1
         self.counters.requests += 1
-        exchange = _exchange(traffic, body)
-        checked = Checked()
-        credentials = bodies.credentials(exchange.sent.headers)
-        self._check(exchange, credentials, checked)
-        self._counted(traffic, exchange, credentials, checked)
-        return self._violations(exchange, checked)
+        early, traffic.read_ahead = traffic.read_ahead, None  # the traffic outlives its judgement
+        sent = traffic.request_body
+        fresh = not (isinstance(early, Reading) and early.body is sent)
+        self._reading = Reading(sent, _request_items(sent)) if fresh else cast(Reading, early)
+        try:
+            exchange = _exchange(traffic, body)
+            checked = Checked()
+            credentials = bodies.credentials(exchange.sent.headers)
+            self._check(exchange, credentials, checked)
+            self._counted(traffic, first_values, exchange, credentials, checked)
+            return self._violations(exchange, checked)
+        finally:
+            self._reading = NO_READING
 
     def write_junit(self, path: str) -> None:
         """Write one JUnit test case per behaviour, as the suite does."""
@@ -132,10 +162,7 @@ class Judge:
             checked.add("rate-limit.429", [problem], DOCUMENTED_429)
         elif expected is not None:
             want, behaviour, why = expected
-            if (
-                status == 400
-                and self._invalid(_request_items(exchange.sent.body), key or "") is not None
-            ):
+            if status == 400 and self._invalid(self._reading.items, key or "") is not None:
                 problem = (
                     f"400 for a request that needed {want}: the body was judged before the key"
                 )
@@ -185,7 +212,7 @@ class Judge:
     def _body(self, exchange: Exchange, key: str, checked: Checked) -> None:
         received, status = exchange.received, exchange.received.status
         history = self.keys.setdefault(key, KeyHistory())
-        items = _request_items(exchange.sent.body)
+        items = self._reading.items
         refusal = self._invalid(items, key)
         if status == 400 and isinstance(items, list):
             history.refused_external_ids.update(bodies.external_ids(items))
@@ -248,10 +275,11 @@ class Judge:
         checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
         history.accepted_external_ids.update(bodies.external_ids(items))
         history.largest = max(history.largest, len(items))
-        history.urls.update(i["url"] for i in items if isinstance(i, dict) and "url" in i)
-        for item in items:
-            history.fields.update(self.link_fields.intersection(item))
-            history.collections.add(str(item.get("collectionId")).lower())
+        # A valid request's items are objects whose collectionIds are strings.
+        history.urls.update([i["url"] for i in items if "url" in i])
+        history.fields.update(self.link_fields.intersection(set().union(*items)))
+        collections = {item.get("collectionId") for item in items}
+        history.collections.update(str(collection).lower() for collection in collections)
         if self.strict:
             pairs = [
                 (i, link)
@@ -277,7 +305,7 @@ class Judge:
         schema_fault = self._schema_fault(items)
         if schema_fault is not None:
             return schema_fault
-        external = [value for item in items for value in bodies.external_ids([item])]
+        external = bodies.external_ids(items)
         if len(set(external)) != len(external):
             return "external-id.unique-within", "an externalId repeated within the batch"
         if self.settings.max_batch is not None and len(items) > self.settings.max_batch:
@@ -293,17 +321,10 @@ class Judge:
         return None
 
     def _schema_fault(self, items: list[Any]) -> tuple[str, str] | None:
-        try:
-            errors = list(fuzzing.judge(False).iter_errors(items))
-            if not errors and self.strict:
-                strict_errors = list(fuzzing.judge(True).iter_errors(items))
-                return _strict_fault(strict_errors[0]) if strict_errors else None
-        except (ValueError, TypeError, OverflowError):
-            return "invalid.body-shape", "the body holds a value no schema validator reads"
-        if not errors:
-            return None
-        chosen = next((e for e in errors if e.instance is None), errors[0])
-        return _fault(chosen), _describe(chosen)
+        reading = self._reading
+        if reading.items is items and reading.schema_fault is not NOT_JUDGED:
+            return cast(tuple[str, str] | None, reading.schema_fault)
+        return _schema_fault(items, self.strict)
 
     def _documented(self, items: list[Any]) -> str | None:
         """Return the behaviour of the spec's example this request replays, if it replays one."""
@@ -383,6 +404,7 @@ class Judge:
     def _counted(
         self,
         traffic: Traffic,
+        first_values: Mapping[bytes, str],
         exchange: Exchange,
         credentials: tuple[str | None, str | None],
         checked: Checked,
@@ -394,7 +416,7 @@ class Judge:
         if exchange.received.status not in (201, 400, 403):
             return  # a 401 is not counted; a 429 shows the spent window
         history = self.keys.setdefault(key, KeyHistory())
-        count = attribution.count_of(traffic)
+        count = attribution.count_of(traffic, first_values)
         problem = None if count is None else attribution.miscounted(history.count, count)
         history.count = count
         if problem is not None:
@@ -500,6 +522,20 @@ def _documented_unknown_keys() -> Iterator[str]:
         scheme, _, key = str(replayable.get("authorization", "")).partition(" ")
         if replayable.get("status") == 401 and scheme == "Bearer" and key and "<" not in key:
             yield key
+
+
+def _schema_fault(items: list[Any], strict: bool) -> tuple[str, str] | None:
+    try:
+        errors = list(fuzzing.judge(False).iter_errors(items))
+        if not errors and strict:
+            strict_errors = list(fuzzing.judge(True).iter_errors(items))
+            return _strict_fault(strict_errors[0]) if strict_errors else None
+    except (ValueError, TypeError, OverflowError):
+        return "invalid.body-shape", "the body holds a value no schema validator reads"
+    if not errors:
+        return None
+    chosen = next((e for e in errors if e.instance is None), errors[0])
+    return _fault(chosen), _describe(chosen)
 
 
 def _request_items(body: bytes | None) -> Any:

@@ -27,6 +27,7 @@ class Traffic:
     note: str | None = None  # what the client got instead, when it was not this answer
     number: int = 0  # the exchange's place in the order the proxy received them
     alone: bool = False  # no other exchange overlapped this one in time
+    read_ahead: object = None  # what the judge read of the request before the answer came
 
     def header(self, name: bytes, response: bool = True) -> str | None:
         """Return the first value of header ``name`` (lower-case bytes), decoded, or None."""

@@ -172,3 +172,33 @@ def test_order_check_names_exactly_a_reordering(pairs: list[Any], random: Any) -
 @given(JSON_VALUES.filter(lambda value: not isinstance(value, str)))
 def test_values_other_than_strings_are_never_date_times(value: Any) -> None:
     assert expectations.is_datetime(value) is False
+
+
+def repeats_one_by_one(links: list[Any], seen_ids: set[str], seen_short_urls: set[str]) -> int:
+    """Count the repeats the plain way: each link against all before it, then remembered."""
+    repeats = 0
+    for link in links:
+        if isinstance(link, dict):
+            link_id, short_url = str(link.get("id")), str(link.get("shortUrl"))
+            repeats += (link_id in seen_ids) + (short_url in seen_short_urls)
+            seen_ids.add(link_id)
+            seen_short_urls.add(short_url)
+    return repeats
+
+
+LINK_IDS = st.sampled_from(["a", "b", "c", 1, None])
+
+
+@given(
+    st.lists(st.fixed_dictionaries({"id": LINK_IDS, "shortUrl": LINK_IDS}) | st.none(), max_size=6),
+    st.sets(st.sampled_from(["a", "b", "1"]), max_size=2),
+)
+def test_repeated_ids_are_found_as_one_by_one_checks_find_them(
+    links: list[Any], seen: set[str]
+) -> None:
+    """Every id or shortUrl given before (in this response or an earlier one) is reported."""
+    seen_ids, seen_short_urls = set(seen), set(seen)
+    problems = expectations.repeated_link_problems(links, seen_ids, seen_short_urls)
+    plain_ids, plain_short_urls = set(seen), set(seen)
+    assert len(problems) == repeats_one_by_one(links, plain_ids, plain_short_urls)
+    assert (seen_ids, seen_short_urls) == (plain_ids, plain_short_urls)

@@ -40,7 +40,8 @@ def answered(number: int, remaining: int, reset: str = "100", alone: bool = True
 
 def count(number: int, remaining: int, reset: str = "100", alone: bool = True) -> attribution.Count:
     """Return the window an answer shows."""
-    found = attribution.count_of(answered(number, remaining, reset, alone))
+    traffic = answered(number, remaining, reset, alone)
+    found = attribution.count_of(traffic, traffic.first_values())
     assert found is not None
     return found
 
@@ -71,7 +72,7 @@ def test_remaining_is_not_judged_where_the_order_is_unknown(
 def test_counts_need_integer_headers() -> None:
     traffic = answered(1, 5)
     traffic.response_headers = [(b"X-RateLimit-Remaining", b"5")]
-    assert attribution.count_of(traffic) is None
+    assert attribution.count_of(traffic, traffic.first_values()) is None
 
 
 def test_folded_collision_is_only_case_or_unicode_form() -> None:

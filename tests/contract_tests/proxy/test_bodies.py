@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from contract_tests.proxy import bodies
 from contract_tests.proxy.forwarding import HOP_BY_HOP, end_to_end
+from contract_tests.proxy.judge import Judge
+from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
 
+UPSTREAM = "http://127.0.0.1:9"
+COLLECTION = "550e8400-e29b-41d4-a716-446655440000"
 SCALARS = st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.text(max_size=4)
 VALUES = st.recursive(
     SCALARS, lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3)
@@ -64,3 +69,39 @@ def test_first_values_read_each_header_as_the_lookup_does(
     first = traffic.first_values()
     assert set(first) == {name.lower() for name, _ in headers}
     assert all(first[name] == traffic.header(name) for name in first)
+
+
+def big_exchange(items: list[dict[str, Any]]) -> Traffic:
+    """Return a 201 exchange for ``items``, answered with links that echo nothing."""
+    body = json.dumps(items).encode()
+    headers = [(b"authorization", b"Bearer hoko_test_full"), (b"content-type", b"application/json")]
+    traffic = Traffic(0.0, "POST", "http://127.0.0.1:9/api/links", "1.1", headers, body, len(body))
+    traffic.status, traffic.response_body = 201, b"[]"
+    traffic.response_headers = [(b"content-type", b"application/json")]
+    return traffic
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "https://example.com/ok"])
+def test_a_request_read_ahead_is_judged_as_one_read_at_the_answer(url: str) -> None:
+    """Read while the upstream works or read when it answers: the same violations."""
+    items = [{"url": f"https://example.com/{n}", "collectionId": COLLECTION} for n in range(2000)]
+    items[1500]["url"] = url
+    early, late = big_exchange(items), big_exchange(items)
+    early_judge, late_judge = Judge(ProxySettings(UPSTREAM)), Judge(ProxySettings(UPSTREAM))
+    early_judge.read_ahead(early)
+    assert early.read_ahead is not None
+    found_early = [v.behaviour for v in early_judge.judge(early)]
+    found_late = [v.behaviour for v in late_judge.judge(late)]
+    assert found_early == found_late
+    assert ("invalid.url" in found_early) is url.startswith("ftp")
+    assert early.read_ahead is None  # the parsed body is not kept with the traffic
+
+
+def test_a_reading_of_another_body_is_not_used() -> None:
+    """A reading is used only for the very body it read."""
+    traffic = big_exchange([{"url": "ftp://example.com/x", "collectionId": COLLECTION}])
+    judge = Judge(ProxySettings(UPSTREAM))
+    valid = big_exchange([{"url": "https://example.com/", "collectionId": COLLECTION}])
+    judge.read_ahead(valid)
+    traffic.read_ahead = valid.read_ahead
+    assert "invalid.url" in [v.behaviour for v in judge.judge(traffic)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-from test_hardening import UNAUTHORIZED, raw_server, trickling_server
+from test_hardening import UNAUTHORIZED, listening, raw_server, trickling_server
 
 PAYLOAD = random.Random(13).randbytes(3 * 1024 * 1024)
 STRIPPED = ("connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization", "x-gone")
@@ -124,6 +126,30 @@ def test_upstream_connections_are_reused_until_the_upstream_closes_one(
     # The first may still ride the pooled connection; each one the upstream closes is not reused.
     closing = peers("/echo/closing?close=1", 3)
     assert len(set(closing)) == 3, closing
+
+
+def test_connection_with_bytes_no_request_asked_for_is_not_reused() -> None:
+    """An upstream that sends more than its answer: the next request gets a fresh connection."""
+    stray = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"
+
+    def handle(connection: socket.socket, number: int, stop: threading.Event) -> None:
+        with contextlib.suppress(OSError), connection:
+            connection.settimeout(5)
+            connection.recv(65536)
+            body = b"%d" % number
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            connection.sendall(answer)
+            time.sleep(0.2)  # the answer is read before the stray bytes come
+            connection.sendall(stray)
+            while connection.recv(65536):  # a reused connection would answer from the stray
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nreused")
+
+    with listening(handle) as url, running_proxy(url, har=False) as proxy:
+        first = httpx.get(f"{proxy.url}/any", trust_env=False)
+        time.sleep(0.5)  # the stray bytes reach the idle pooled connection
+        second = httpx.get(f"{proxy.url}/any", trust_env=False)
+        proxy.stop()
+    assert (first.content, second.content) == (b"1", b"2")
 
 
 def test_chunked_upload_of_any_size_is_streamed_through(echo_proxy: tuple[str, str]) -> None:
