@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ RECORDED_STREAM_BYTES = 1024 * 1024
 # Exchanges up to this size are judged and recorded on the event loop, bigger ones in a thread.
 INLINE_BYTES = 64 * 1024
 FORWARDED_ELSEWHERE = frozenset({b"host"})  # the upstream gets its own Host
+YOUNG_COLLECTION_THRESHOLD = 20_000
 
 
 class Judge(Protocol):
@@ -95,6 +97,13 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The suite's modules, the spec and the compiled validators live as long as the
+                # process: frozen, a full collection no longer walks them under a request (the
+                # proxy's 1-link p99 was 15-32 ms, 9 ms frozen). A 10,000-link judgement holds
+                # ~40,000 containers at once; a young generation of 700 was collected ~60 times.
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.close()

@@ -1,7 +1,9 @@
-"""The proxy's readings of an exchange agree with the plain reading each fast path replaces."""
+"""The proxy's fast paths agree with the plain readings they replace; startup tunes the GC."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from typing import Any
 
@@ -10,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contract_tests.proxy import bodies
+from contract_tests.proxy.app import YOUNG_COLLECTION_THRESHOLD, ProxyApp
 from contract_tests.proxy.forwarding import HOP_BY_HOP, end_to_end
 from contract_tests.proxy.judge import Judge
 from contract_tests.proxy.settings import ProxySettings
@@ -105,3 +108,25 @@ def test_a_reading_of_another_body_is_not_used() -> None:
     judge.read_ahead(valid)
     traffic.read_ahead = valid.read_ahead
     assert "invalid.url" in [v.behaviour for v in judge.judge(traffic)]
+
+
+def test_startup_freezes_what_it_built_and_collects_the_young_less_often() -> None:
+    """After the proxy's startup its long-lived objects are frozen and young collections rarer."""
+    gc.unfreeze()
+    thresholds = gc.get_threshold()
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "lifespan.startup.complete":
+            sent.append(f"{gc.get_freeze_count() > 0} {gc.get_threshold()[0]}")
+
+    try:
+        asyncio.run(ProxyApp(ProxySettings(UPSTREAM)).lifespan(receive, send))
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert sent == [f"True {YOUNG_COLLECTION_THRESHOLD}"]
