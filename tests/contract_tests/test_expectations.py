@@ -202,3 +202,61 @@ def test_repeated_ids_are_found_as_one_by_one_checks_find_them(
     plain_ids, plain_short_urls = set(seen), set(seen)
     assert len(problems) == repeats_one_by_one(links, plain_ids, plain_short_urls)
     assert (seen_ids, seen_short_urls) == (plain_ids, plain_short_urls)
+
+
+ECHOED = st.sampled_from(["x", "", "é", 1, 1.0, True, False, None, -0.0, 0.0, 2**70, {"a": "x"}])
+MUTATIONS = st.sampled_from(
+    [
+        None,
+        ("title", "x"),
+        ("title", 1),
+        ("cloaked", 1),
+        ("utm", {"a": "y"}),
+        ("utm", {"a": 1}),
+        ("url", "https://example.com/other"),
+        ("shortUrl", "https://hoko.to/a\nb"),
+        ("shortUrl", "https://hoko.to/"),
+        ("shortUrl", "http://hoko.to/abc"),
+        ("qrCode", "https://hoko.to/qrcode?text=x"),
+        ("createdAt", "yesterday"),
+        ("id", "not-checked-here"),
+        "drop-title",
+        "swap",
+        "line-break-in-short-id",
+    ]
+)
+
+
+@given(
+    st.lists(st.tuples(ECHOED, st.booleans()), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), MUTATIONS), max_size=2),
+)
+def test_batch_passes_never_call_clean_what_the_link_walk_faults(
+    values: list[tuple[Any, bool]], mutations: list[tuple[int, Any]]
+) -> None:
+    """The whole-batch check says clean only when every link and the order check agree."""
+    items = [
+        {"url": f"https://example.com/{n}", "title": title, "cloaked": cloaked, "utm": {"a": "x"}}
+        for n, (title, cloaked) in enumerate(values)
+    ]
+    links = [created_link(json.loads(json.dumps(item)), f"s{n}") for n, item in enumerate(items)]
+    assert expectations._links_clean(items, links) is all(
+        type(title) is not int or isinstance(title, bool) or abs(title) < 2**63
+        for title, _ in values
+    )  # a correct answer is clean, but for an integer orjson cannot write: that one is walked
+    for index, mutation in mutations:
+        link = links[index % len(links)]
+        if mutation == "drop-title":
+            link.pop("title", None)
+        elif mutation == "swap":
+            links.reverse()
+        elif mutation == "line-break-in-short-id":  # with the qrCode that goes with it
+            link["shortUrl"] = expectations.SHORT_URL_PREFIX + "a\nb"
+            link["qrCode"] = expectations._qr_code_around("a\nb")
+        elif mutation is not None:
+            link[mutation[0]] = mutation[1]
+    if expectations._links_clean(items, links):
+        assert all(
+            not expectations.link_problems(i, link) for i, link in zip(items, links, strict=True)
+        )
+        assert expectations._order_problems(items, links) == []
