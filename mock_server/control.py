@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import operator
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -20,6 +21,7 @@ from mock_server.store import LinkStore
 
 ADMIN_HEADER: Final = "x-mock-admin-token"
 DEFAULT_JOURNAL_LIMIT: Final = 100
+ANSWERED_AT: Final = operator.itemgetter("time")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -86,7 +88,9 @@ class Control:
             issue = Issue("limit", "journalLimit", f"limit must be a whole number, got {raw!r}")
             return self._errors.response(400, issues=[issue.as_json()])
         limit = int(raw) if len(raw) <= 18 else 10**18
-        entries = [rendered(entry) for entry in await self._store.journal(limit)]
+        # Replicas and workers write their entries as each flushes: listed by when answered.
+        answered = sorted(await self._store.journal(limit), key=ANSWERED_AT)
+        entries = [rendered(entry) for entry in answered]
         return json_response(200, orjson.dumps({"count": len(entries), "entries": entries}))
 
     async def config(self, request: Request) -> Response:

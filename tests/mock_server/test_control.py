@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -51,6 +52,17 @@ def test_reset_forgets_links_and_frees_external_ids() -> None:
         assert (
             client.post("/api/links", headers=FULL, json=[link(externalId="a")]).status_code == 201
         )
+
+
+def test_journal_lists_requests_in_the_order_they_were_answered() -> None:
+    """Entries that reach the store out of order (replicas, workers) are listed by answer time."""
+    answered = {"method": "POST", "path": "/api/links", "durationMs": 1.0}
+    with serve() as live, live.client() as client:
+        # The later answer's entry lands first, as another replica's background flush can.
+        for time, status in ((2_000_000_000.5, 400), (2_000_000_000.25, 201)):
+            asyncio.run(live.store.record({**answered, "time": time, "status": status}))
+        entries = client.get("/__mock/journal").json()["entries"]
+    assert [entry["status"] for entry in entries] == [201, 400]
 
 
 def test_journal_records_requests_without_the_api_key() -> None:
