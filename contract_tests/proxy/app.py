@@ -46,6 +46,9 @@ class Judge(Protocol):
     def judge(self, traffic: Traffic) -> list[Violation]:
         """Return the violations of one exchange."""
 
+    def forget(self) -> None:
+        """Let go of what the latest judgement read."""
+
 
 class ClientGoneError(ProxyError):
     """The client went away before its request body was sent whole."""
@@ -192,10 +195,17 @@ class ProxyApp:
 
     async def _answer_judged(self, send: Send, traffic: Traffic, number: int) -> None:
         if _size(traffic) <= INLINE_BYTES:
-            found = self._judge_and_record(traffic, number)
-        else:
-            loop = asyncio.get_running_loop()
-            found = await loop.run_in_executor(self.worker, self._judge_and_record, traffic, number)
+            await self._send_judged(send, traffic, self._judge_and_record(traffic, number))
+            return
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self.worker, self._judge_and_record, traffic, number)
+        try:
+            await self._send_judged(send, traffic, found)
+        finally:
+            if self.judge is not None:
+                self.worker.submit(self.judge.forget)  # its JSON is freed once the answer left
+
+    async def _send_judged(self, send: Send, traffic: Traffic, found: list[Violation]) -> None:
         assert traffic.response_body is not None
         assert traffic.status is not None
         if found and self.settings.fail_on_violation:

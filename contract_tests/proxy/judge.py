@@ -14,7 +14,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import openapi
 from contract_tests import expectations, fuzzing, report, rules
@@ -68,18 +68,67 @@ class UniquenessLedger:
         return expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
 
 
-NOT_JUDGED: Any = object()  # a reading whose schema fault is left to the judgement
+NOT_YET: Any = object()  # a part of a reading not read yet
 
 
-class Reading(NamedTuple):
-    """A request body as the judge reads it: its JSON, and its schema fault once judged."""
+class Reading:
+    """A request body as the judge reads it, each part once: early, for a big body."""
 
-    body: bytes | None
-    items: Any
-    schema_fault: Any = NOT_JUDGED  # (behaviour, reason), None, or NOT_JUDGED
+    def __init__(self, body: bytes | None, strict: bool) -> None:
+        self.body = body
+        self.items = _request_items(body)
+        self._strict = strict
+        self._schema_fault: Any = NOT_YET
+        self._external_ids: Any = NOT_YET
+        self._collection_ids: Any = NOT_YET
+        self._urls: Any = NOT_YET
+        self._fields: Any = NOT_YET
+        self._echoes: Any = NOT_YET
 
+    def schema_fault(self) -> tuple[str, str] | None:
+        """Return the behaviour and reason the schema refuses the array for, or None."""
+        if self._schema_fault is NOT_YET:
+            self._schema_fault = _schema_fault(self.items, self._strict)
+        return cast(tuple[str, str] | None, self._schema_fault)
 
-NO_READING = Reading(None, bodies.UNREADABLE)
+    def external_ids(self) -> list[str]:
+        """Return the string externalIds of the array's items, in order."""
+        if self._external_ids is NOT_YET:
+            self._external_ids = bodies.external_ids(self.items)
+        return cast(list[str], self._external_ids)
+
+    def collection_ids(self) -> set[str]:
+        """Return the collectionIds of a valid array's items, as text."""
+        if self._collection_ids is NOT_YET:
+            self._collection_ids = {str(item.get("collectionId")) for item in self.items}
+        return cast(set[str], self._collection_ids)
+
+    def urls(self) -> list[str]:
+        """Return the urls of a valid array's items, in order."""
+        if self._urls is NOT_YET:
+            self._urls = [item["url"] for item in self.items if "url" in item]
+        return cast(list[str], self._urls)
+
+    def fields(self) -> set[str]:
+        """Return the link fields any item of a valid array sets."""
+        if self._fields is NOT_YET:
+            self._fields = expectations.link_fields().intersection(set().union(*self.items))
+        return cast(set[str], self._fields)
+
+    def echoes(self) -> Any:
+        """Return what a valid array's links must echo (``expectations.sent_echoes``)."""
+        if self._echoes is NOT_YET:
+            self._echoes = expectations.sent_echoes(self.items)
+        return self._echoes
+
+    def read_all(self) -> None:
+        """Read now every part a judgement of this body will ask for."""
+        if isinstance(self.items, list) and self.schema_fault() is None:
+            self.external_ids()
+            self.collection_ids()
+            self.urls()
+            self.fields()
+            self.echoes()
 
 
 @dataclass
@@ -111,16 +160,20 @@ class Judge:
         self.example_sizes = {len(json.loads(text)) for text in self.examples}
         self._last_documented: tuple[Any, str | None] = (None, None)
         self._reading = NO_READING  # the request body of the exchange being judged
+        self._spent: tuple[Exchange, Reading] | None = None
         self.link_fields = expectations.link_fields()
         self.gated_fields = frozenset(rules.plan_features())
         self.edges = [(c.field, c.value, c.name) for c in rules.cells() if not c.reject]
 
     def read_ahead(self, traffic: Traffic) -> None:
-        """Read a whole request body while the upstream answers it: its JSON, its schema fault."""
-        body = traffic.request_body
-        items = _request_items(body)
-        fault = _schema_fault(items, self.strict) if isinstance(items, list) else NOT_JUDGED
-        traffic.read_ahead = Reading(body, items, fault)
+        """Read a whole request body while the upstream answers it, all a judgement will ask."""
+        reading = Reading(traffic.request_body, self.strict)
+        reading.read_all()
+        traffic.read_ahead = reading
+
+    def forget(self) -> None:
+        """Let go of what the latest judgement read: its parsed request and answer."""
+        self._spent = None
 
     def judge(self, traffic: Traffic) -> list[Violation]:
         """Return the violations of one ``POST /api/links`` exchange."""
@@ -135,15 +188,18 @@ class Judge:
         early, traffic.read_ahead = traffic.read_ahead, None  # the traffic outlives its judgement
         sent = traffic.request_body
         fresh = not (isinstance(early, Reading) and early.body is sent)
-        self._reading = Reading(sent, _request_items(sent)) if fresh else cast(Reading, early)
+        self._reading = Reading(sent, self.strict) if fresh else cast(Reading, early)
+        exchange = _exchange(traffic, body)
         try:
-            exchange = _exchange(traffic, body)
             checked = Checked()
             credentials = bodies.credentials(exchange.sent.headers)
             self._check(exchange, credentials, checked)
             self._counted(traffic, first_values, exchange, credentials, checked)
             return self._violations(exchange, checked)
         finally:
+            # Freeing the JSON of a 10,000-link exchange takes milliseconds: it waits for
+            # forget(), which the proxy calls once the answer has gone back.
+            self._spent = (exchange, self._reading)
             self._reading = NO_READING
 
     def write_junit(self, path: str) -> None:
@@ -162,7 +218,7 @@ class Judge:
             checked.add("rate-limit.429", [problem], DOCUMENTED_429)
         elif expected is not None:
             want, behaviour, why = expected
-            if status == 400 and self._invalid(self._reading.items, key or "") is not None:
+            if status == 400 and self._invalid(self._reading, key or "") is not None:
                 problem = (
                     f"400 for a request that needed {want}: the body was judged before the key"
                 )
@@ -212,10 +268,11 @@ class Judge:
     def _body(self, exchange: Exchange, key: str, checked: Checked) -> None:
         received, status = exchange.received, exchange.received.status
         history = self.keys.setdefault(key, KeyHistory())
-        items = self._reading.items
-        refusal = self._invalid(items, key)
+        reading = self._reading
+        items = reading.items
+        refusal = self._invalid(reading, key)
         if status == 400 and isinstance(items, list):
-            history.refused_external_ids.update(bodies.external_ids(items))
+            history.refused_external_ids.update(reading.external_ids())
         if refusal is not None:
             behaviour, why = refusal
             if status == 201:
@@ -256,7 +313,10 @@ class Judge:
         history: KeyHistory,
         checked: Checked,
     ) -> None:
-        problems = expectations.created_problems(items, exchange.received, self.strict)
+        reading = self._reading
+        problems = expectations.created_problems(
+            items, exchange.received, self.strict, reading.echoes()
+        )
         if problems and not self.strict:
             problems = _without_free_echoes(problems, items)
         # Naming the kind of a big clean batch walks every string for nothing.
@@ -273,13 +333,12 @@ class Judge:
         if not isinstance(links, list):
             return
         checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
-        history.accepted_external_ids.update(bodies.external_ids(items))
+        history.accepted_external_ids.update(reading.external_ids())
         history.largest = max(history.largest, len(items))
         # A valid request's items are objects whose collectionIds are strings.
-        history.urls.update([i["url"] for i in items if "url" in i])
-        history.fields.update(self.link_fields.intersection(set().union(*items)))
-        collections = {item.get("collectionId") for item in items}
-        history.collections.update(str(collection).lower() for collection in collections)
+        history.urls.update(reading.urls())
+        history.fields.update(reading.fields())
+        history.collections.update(collection.lower() for collection in reading.collection_ids())
         if self.strict:
             pairs = [
                 (i, link)
@@ -294,24 +353,25 @@ class Judge:
             missing = [p for p in strict if p not in unknown]
             checked.add("strict.echo-every-field", missing, "every sent field echoed")
 
-    def _invalid(self, items: Any, key: str) -> tuple[str, str] | None:
+    def _invalid(self, reading: Reading, key: str) -> tuple[str, str] | None:
         """Return the behaviour and the reason a request (its parsed body) must be refused."""
+        items = reading.items
         if items is bodies.UNREADABLE:
             return "invalid.body-shape", "the body is missing or not JSON"
         if not isinstance(items, list):
             return "invalid.body-shape", "the body is not an array"
         if self._documented(items) == "invalid.documented-example":
             return "invalid.documented-example", "the documented 400 request"
-        schema_fault = self._schema_fault(items)
+        schema_fault = reading.schema_fault()
         if schema_fault is not None:
             return schema_fault
-        external = bodies.external_ids(items)
+        external = reading.external_ids()
         if len(set(external)) != len(external):
             return "external-id.unique-within", "an externalId repeated within the batch"
         if self.settings.max_batch is not None and len(items) > self.settings.max_batch:
             return "batch.limits", f"{len(items)} links, over --max-batch {self.settings.max_batch}"
         if self.collections:
-            unknown = {str(i.get("collectionId")) for i in items} - self.collections
+            unknown = reading.collection_ids() - self.collections
             unknown = {c for c in unknown if c.lower() not in self.collections}
             if unknown:
                 return "invalid.unknown-collection", f"collectionId {sorted(unknown)[0]} is unknown"
@@ -319,12 +379,6 @@ class Judge:
         if taken:
             return "external-id.unique-across", f"externalId {sorted(taken)[0]!r} is already used"
         return None
-
-    def _schema_fault(self, items: list[Any]) -> tuple[str, str] | None:
-        reading = self._reading
-        if reading.items is items and reading.schema_fault is not NOT_JUDGED:
-            return cast(tuple[str, str] | None, reading.schema_fault)
-        return _schema_fault(items, self.strict)
 
     def _documented(self, items: list[Any]) -> str | None:
         """Return the behaviour of the spec's example this request replays, if it replays one."""
@@ -581,3 +635,6 @@ def _exchange(traffic: Traffic, body: bytes) -> Exchange:
 def _masked_sent(sent: Sent) -> Sent:
     headers = {k: masked(v) if is_secret(k) else v for k, v in sent.headers.items()}
     return Sent(sent.url, headers, sent.body)
+
+
+NO_READING = Reading(None, strict=False)  # between judgements: no body, nothing read

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import uuid
+import weakref
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contract_tests import expectations
 from contract_tests.proxy import bodies
 from contract_tests.proxy.app import YOUNG_COLLECTION_THRESHOLD, ProxyApp
 from contract_tests.proxy.forwarding import HOP_BY_HOP, end_to_end
@@ -74,30 +77,69 @@ def test_first_values_read_each_header_as_the_lookup_does(
     assert all(first[name] == traffic.header(name) for name in first)
 
 
-def big_exchange(items: list[dict[str, Any]]) -> Traffic:
-    """Return a 201 exchange for ``items``, answered with links that echo nothing."""
+def big_exchange(items: list[dict[str, Any]], links: list[Any] | None = None) -> Traffic:
+    """Return a 201 exchange for ``items``, answered with ``links`` (none by default)."""
     body = json.dumps(items).encode()
     headers = [(b"authorization", b"Bearer hoko_test_full"), (b"content-type", b"application/json")]
     traffic = Traffic(0.0, "POST", "http://127.0.0.1:9/api/links", "1.1", headers, body, len(body))
-    traffic.status, traffic.response_body = 201, b"[]"
+    traffic.status, traffic.response_body = 201, json.dumps(links or []).encode()
     traffic.response_headers = [(b"content-type", b"application/json")]
     return traffic
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "https://example.com/ok"])
-def test_a_request_read_ahead_is_judged_as_one_read_at_the_answer(url: str) -> None:
+def created(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the links a conforming server answers ``items`` with."""
+    links = []
+    for n, item in enumerate(items):
+        short_url = f"{expectations.SHORT_URL_PREFIX}s{n}"
+        derived = {"id": str(uuid.uuid4()), "shortUrl": short_url}
+        derived["qrCode"] = expectations.qr_code_for(short_url)
+        links.append({**derived, **item, "createdAt": "2026-12-01T00:00:00.000Z"})
+    return links
+
+
+ITEM = {"collectionId": COLLECTION, "title": "t", "externalId": "e"}
+BROKEN = {
+    "no fault": lambda items, links: None,
+    "an invalid url": lambda items, links: items[1500].update(url="ftp://example.com/x"),
+    "an echo changed": lambda items, links: links[1500].update(title="other"),
+    "a qrCode changed": lambda items, links: links[7].update(qrCode="https://hoko.to/x"),
+    "links reordered": lambda items, links: links.reverse(),
+}
+
+
+@pytest.mark.parametrize("fault", BROKEN)
+def test_a_request_read_ahead_is_judged_as_one_read_at_the_answer(fault: str) -> None:
     """Read while the upstream works or read when it answers: the same violations."""
-    items = [{"url": f"https://example.com/{n}", "collectionId": COLLECTION} for n in range(2000)]
-    items[1500]["url"] = url
-    early, late = big_exchange(items), big_exchange(items)
+    items = [
+        {**ITEM, "url": f"https://example.com/{n}", "externalId": f"e{n}"} for n in range(2000)
+    ]
+    links = created(items)
+    BROKEN[fault](items, links)
+    early, late = big_exchange(items, links), big_exchange(items, links)
     early_judge, late_judge = Judge(ProxySettings(UPSTREAM)), Judge(ProxySettings(UPSTREAM))
     early_judge.read_ahead(early)
     assert early.read_ahead is not None
-    found_early = [v.behaviour for v in early_judge.judge(early)]
-    found_late = [v.behaviour for v in late_judge.judge(late)]
+    found_early = [(v.behaviour, v.what) for v in early_judge.judge(early)]
+    found_late = [(v.behaviour, v.what) for v in late_judge.judge(late)]
     assert found_early == found_late
-    assert ("invalid.url" in found_early) is url.startswith("ftp")
+    assert bool(found_early) is (fault != "no fault")
     assert early.read_ahead is None  # the parsed body is not kept with the traffic
+
+
+def test_what_a_judgement_read_is_kept_until_the_judge_forgets_it() -> None:
+    """The parsed request outlives its judgement (freeing it waits for the answer) until forget."""
+    items = [{**ITEM, "url": f"https://example.com/{n}", "externalId": f"e{n}"} for n in range(9)]
+    traffic = big_exchange(items, created(items))
+    judge = Judge(ProxySettings(UPSTREAM))
+    judge.read_ahead(traffic)
+    reading = weakref.ref(traffic.read_ahead)
+    assert judge.judge(traffic) == []
+    gc.collect()
+    assert reading() is not None
+    judge.forget()
+    gc.collect()
+    assert reading() is None
 
 
 def test_a_reading_of_another_body_is_not_used() -> None:
