@@ -299,15 +299,7 @@ def _order_problems(items: Sequence[Any], body: list[Any]) -> list[str]:
                 return url, external_id
         return key(entry)
 
-    if all(type(entry) is dict for entry in items) and all(type(link) is dict for link in body):
-        sent_pairs = [(entry.get("url"), entry.get("externalId")) for entry in items]
-        # Equal to strings only where they are strings: then equal as their keys are too.
-        if sent_pairs == [(link.get("url"), link.get("externalId")) for link in body] and all(
-            type(url) is str and (external_id is None or type(external_id) is str)
-            for url, external_id in sent_pairs
-        ):
-            return []
-    elif list(map(pair, items)) == list(map(pair, body)):
+    if list(map(pair, items)) == list(map(pair, body)):
         return []  # in order: the keys, which sort whatever their types, are equal too
     sent, got = [key(item) for item in items], [key(link) for link in body]
     if sent != got and sorted(sent) == sorted(got):

@@ -35,8 +35,7 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-CHUNK = 64 * 1024
-READ_LIMIT = 2 * CHUNK  # body bytes held unread before the upstream is asked to wait
+READ_LIMIT = 128 * 1024  # body bytes held unread before the upstream is asked to wait
 # An idle connection is dropped before the upstream's keep-alive timeout (uvicorn's is 5 s) can
 # close it under a request.
 MAX_IDLE_SECONDS = 4.0

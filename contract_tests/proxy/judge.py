@@ -84,6 +84,7 @@ class Reading:
         self._urls: Any = NOT_YET
         self._fields: Any = NOT_YET
         self._echoes: Any = NOT_YET
+        self._comparable: Any = NOT_YET
 
     def schema_fault(self) -> tuple[str, str] | None:
         """Return the behaviour and reason the schema refuses the array for, or None."""
@@ -120,6 +121,12 @@ class Reading:
         if self._echoes is NOT_YET:
             self._echoes = expectations.sent_echoes(self.items)
         return self._echoes
+
+    def comparable(self) -> bytes:
+        """Return the body as it is compared with the spec's examples (``bodies.comparable``)."""
+        if self._comparable is NOT_YET:
+            self._comparable = bodies.comparable(self.items)
+        return cast(bytes, self._comparable)
 
     def read_all(self) -> None:
         """Read now every part a judgement of this body will ask for."""
@@ -158,7 +165,6 @@ class Judge:
         self.unknown_keys = frozenset(_documented_unknown_keys())
         self.examples = _documented_examples()
         self.example_sizes = {len(json.loads(text)) for text in self.examples}
-        self._last_documented: tuple[Any, str | None] = (None, None)
         self._reading = NO_READING  # the request body of the exchange being judged
         self._spent: tuple[Exchange, Reading] | None = None
         self.link_fields = expectations.link_fields()
@@ -360,7 +366,7 @@ class Judge:
             return "invalid.body-shape", "the body is missing or not JSON"
         if not isinstance(items, list):
             return "invalid.body-shape", "the body is not an array"
-        if self._documented(items) == "invalid.documented-example":
+        if self._documented() == "invalid.documented-example":
             return "invalid.documented-example", "the documented 400 request"
         schema_fault = reading.schema_fault()
         if schema_fault is not None:
@@ -380,18 +386,16 @@ class Judge:
             return "external-id.unique-across", f"externalId {sorted(taken)[0]!r} is already used"
         return None
 
-    def _documented(self, items: list[Any]) -> str | None:
+    def _documented(self) -> str | None:
         """Return the behaviour of the spec's example this request replays, if it replays one."""
-        if len(items) not in self.example_sizes:
+        reading = self._reading
+        if len(reading.items) not in self.example_sizes:
             return None  # a 10,000-link batch is not serialised again to learn that
-        # Asked twice of each exchange's items: by the request's judge, then the answer's.
-        if self._last_documented[0] is not items:
-            self._last_documented = (items, self.examples.get(bodies.comparable(items)))
-        return self._last_documented[1]
+        return self.examples.get(reading.comparable())
 
     def _kind(self, items: list[Any]) -> str:
         """Return the behaviour a valid request stands for, most specific first."""
-        documented = self._documented(items)
+        documented = self._documented()
         if documented is not None:
             return documented
         dicts = [item for item in items if isinstance(item, dict)]
@@ -429,7 +433,7 @@ class Judge:
         )
         if (unknown or past) and not self.strict:
             return None  # decisions 3 and 8: a server may refuse these
-        refused_before = set(bodies.external_ids(items)) & history.refused_external_ids
+        refused_before = set(self._reading.external_ids()) & history.refused_external_ids
         why = "400 for a valid request like those this server accepted for this key"
         behaviour = self._kind(items)
         if unknown:
