@@ -80,13 +80,23 @@ class Answer:
         self.done = False
         self.head_only = head_only
         self.keep_alive = False
+        # Bytes past the end of this answer, fed with its own: parsed by llhttp as another
+        # message, they are kept out of this one, and the connection is not used again.
+        self.overrun = False
         self.parser = httptools.HttpResponseParser(self)
 
     # httptools callbacks.
+    def on_message_begin(self) -> None:
+        if self.done:
+            self.overrun = True
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        if not self.overrun:
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.overrun:
+            return
         self.status = self.parser.get_status_code()
         if 100 <= self.status < 200:
             self.headers = []  # an interim answer: the final one follows
@@ -98,11 +108,14 @@ class Answer:
             self.done = True
 
     def on_body(self, body: bytes) -> None:
+        if self.done:  # a body after a HEAD answer, a 204, a 304, or another message's
+            self.overrun = True
+            return
         self.pending.append(body)
         self.pending_bytes += len(body)
 
     def on_message_complete(self) -> None:
-        if self.head_done:
+        if self.head_done and not self.overrun:
             self.done = True
 
     def _framed(self) -> bool:
@@ -171,6 +184,7 @@ class Connection(asyncio.Protocol):
             answer.parser.feed_data(data)
         except httptools.HttpParserError as error:
             self.failure = error
+        self.stray = self.stray or answer.overrun
         if answer.pending_bytes > READ_LIMIT and not answer.done and self.transport is not None:
             self.transport.pause_reading()
             self._reading_paused = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import random
@@ -23,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from test_hardening import UNAUTHORIZED, listening, raw_server, trickling_server
+
+from contract_tests.proxy.forwarding import Answer, Connection
 
 PAYLOAD = random.Random(13).randbytes(3 * 1024 * 1024)
 STRIPPED = ("connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization", "x-gone")
@@ -131,6 +134,7 @@ def test_upstream_connections_are_reused_until_the_upstream_closes_one(
 def test_connection_with_bytes_no_request_asked_for_is_not_reused() -> None:
     """An upstream that sends more than its answer: the next request gets a fresh connection."""
     stray = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"
+    answered, strayed = threading.Event(), threading.Event()
 
     def handle(connection: socket.socket, number: int, stop: threading.Event) -> None:
         with contextlib.suppress(OSError), connection:
@@ -139,17 +143,51 @@ def test_connection_with_bytes_no_request_asked_for_is_not_reused() -> None:
             body = b"%d" % number
             answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
             connection.sendall(answer)
-            time.sleep(0.2)  # the answer is read before the stray bytes come
-            connection.sendall(stray)
+            if answered.wait(10):  # the client has the answer: the stray bytes come after it
+                connection.sendall(stray)
+                strayed.set()
             while connection.recv(65536):  # a reused connection would answer from the stray
                 connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nreused")
 
     with listening(handle) as url, running_proxy(url, har=False) as proxy:
         first = httpx.get(f"{proxy.url}/any", trust_env=False)
-        time.sleep(0.5)  # the stray bytes reach the idle pooled connection
+        answered.set()
+        assert strayed.wait(10)
+        time.sleep(0.3)  # the proxy reads them on its idle pooled connection
         second = httpx.get(f"{proxy.url}/any", trust_env=False)
         proxy.stop()
     assert (first.content, second.content) == (b"1", b"2")
+
+
+@pytest.mark.parametrize(
+    ("answer", "head_only"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1", False),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", False),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", True),
+    ],
+)
+def test_bytes_after_an_answer_in_the_same_read_are_no_part_of_it(
+    answer: bytes, head_only: bool
+) -> None:
+    """Another message in the bytes that end an answer changes none of it and spoils reuse."""
+    stray = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"
+    loop = asyncio.new_event_loop()
+    try:
+        connection = Connection(loop)
+        alone, overrun = Answer(connection, head_only), Answer(connection, head_only)
+        for fed, data in ((alone, answer), (overrun, answer + stray)):
+            connection.answer, connection.stray = fed, False
+            connection.data_received(data)
+        assert (overrun.status, overrun.headers, overrun.pending) == (
+            alone.status,
+            alone.headers,
+            alone.pending,
+        )
+        assert overrun.done
+        assert connection.stray
+    finally:
+        loop.close()
 
 
 def test_chunked_upload_of_any_size_is_streamed_through(echo_proxy: tuple[str, str]) -> None:
