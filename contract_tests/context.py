@@ -125,7 +125,9 @@ class RunContext:
         return [link for link in links if isinstance(link, dict)]
 
     def _check_unique(self, exchange: Exchange, links: list[Any]) -> None:
-        problems = expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
+        keys = expectations.link_keys(links)
+        problems = expectations.repeated_link_problems(keys, self.seen_ids, self.seen_short_urls)
+        expectations.remember_links(keys, self.seen_ids, self.seen_short_urls)
         self.record(
             "create.unique-links", exchange, problems[:3], "a unique id and shortUrl per link"
         )

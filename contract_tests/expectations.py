@@ -138,7 +138,8 @@ def _same(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-def _schema_problems(status: int, body: Any, strict: bool) -> list[str]:
+def schema_problems(status: int, body: Any, strict: bool) -> list[str]:
+    """Return how ``body`` breaks the spec's schema of a ``status`` answer (at most 3 errors)."""
     validator = _validator(status, strict)
     if validator.is_valid(body):
         return []  # told without building the error iterator: ~1 ms of a 10,000-link answer
@@ -167,7 +168,7 @@ def error_problems(received: Received, status: int, strict: bool) -> list[str]:
     """Return every way ``received`` differs from the documented ``status`` error."""
     body, problems = json_body_problems(received, status)
     if body is not ABSENT and received.status == status:
-        problems += _schema_problems(status, body, strict)
+        problems += schema_problems(status, body, strict)
     if received.status == 429 == status:
         problems += rate_limited_problems(received, body, strict)
     return problems
@@ -201,20 +202,30 @@ def rate_header_problems(received: Received) -> list[str]:
 
 
 def created_problems(
-    items: Sequence[Any], received: Received, strict: bool, echoes: Any = NOT_READ
+    items: Sequence[Any],
+    received: Received,
+    strict: bool,
+    echoes: Any = NOT_READ,
+    *,
+    schema_verdict: Callable[[], list[str]] | None = None,
+    keys: LinkKeys | None = None,
 ) -> list[str]:
     """Return every way a 201 answer to ``items`` breaks the contract (decision 5).
 
-    ``echoes`` is ``sent_echoes(items)`` when the caller read it already (before the answer came).
+    ``echoes`` is ``sent_echoes(items)`` when the caller read it already (before the answer came),
+    ``schema_verdict`` returns the body's schema problems when the caller had them found elsewhere,
+    ``keys`` is ``link_keys`` of the body when the caller read it already.
     """
     body, problems = json_body_problems(received, 201)
     if problems:
         return problems
-    problems += _schema_problems(201, body, strict)
+    # Asked for last, so a schema check done elsewhere runs while the links are walked here.
+    if schema_verdict is None:
+        schema_verdict = functools.partial(schema_problems, 201, body, strict)
     if not isinstance(body, list):
-        return problems
+        return schema_verdict()
     if len(body) != len(items):
-        return [*problems, f"{len(body)} links for {len(items)} items"]
+        return [*schema_verdict(), f"{len(body)} links for {len(items)} items"]
     if not _links_clean(body, sent_echoes(items) if echoes is NOT_READ else echoes):
         problems += _order_problems(items, body)
         for index, (item, link) in enumerate(zip(items, body, strict=True)):
@@ -222,52 +233,60 @@ def created_problems(
                 found = link_problems(item, link)
                 if found:
                     problems += [f"link {index}: {text}" for text in found]
-    ids = [link.get("id") for link in body if isinstance(link, dict)]
-    shorts = [link.get("shortUrl") for link in body if isinstance(link, dict)]
-    if len(set(map(str, ids))) != len(ids):
+    if keys is None:
+        keys = link_keys(body)
+    if len(keys.id_set) != len(keys.ids):
         problems.append("two links of one response share an id")
-    if len(set(map(str, shorts))) != len(shorts):
+    if len(keys.short_url_set) != len(keys.short_urls):
         problems.append("two links of one response share a shortUrl")
-    return problems
+    return schema_verdict() + problems
 
 
 class SentEchoes(NamedTuple):
     """What each item of a batch of like items must find echoed: the fields, values and JSON."""
 
-    pick: Callable[[Any], Any]
-    values: list[Any]
+    fields: tuple[str, ...]
+    columns: tuple[tuple[Any, ...], ...]  # each field's values, item by item
     text: bytes
+
+
+DERIVED_READ = ("shortUrl", "qrCode", "createdAt")  # read with the echoes, in the same pass
 
 
 def sent_echoes(items: Sequence[Any]) -> SentEchoes | None:
     """Return what a batch's links must echo, or None when only the walk of each link can say."""
     if not items or not all(type(item) is dict for item in items):
         return None
-    # A batch's items mostly carry the same fields: their echoes are then two lists compared.
+    # A batch's items mostly carry the same fields: their echoes are then columns compared.
     keys = items[0].keys()
     if not all(map(keys.__eq__, map(dict.keys, items))) or "url" not in keys:
         return None
-    pick = operator.itemgetter(*[name for name in keys if name in link_fields()])
-    values = list(map(pick, items))
+    fields = tuple(name for name in keys if name in link_fields())
+    columns = tuple(tuple(map(operator.itemgetter(name), items)) for name in fields)
     try:
-        return SentEchoes(pick, values, _sorted_json(values))
+        return SentEchoes(fields, columns, _sorted_json(columns))
     except orjson.JSONEncodeError:
         return None  # an integer past 64 bits: the walk says
 
 
 def _links_clean(body: list[Any], sent: SentEchoes | None) -> bool:
     """Tell in whole-batch passes that no link has a problem and the order holds (False: walk)."""
-    if sent is None or not body or not all(type(link) is dict for link in body):
+    if sent is None or not body:
         return False
+    count = len(sent.fields)
     try:
-        echoed = list(map(sent.pick, body))
+        # One read of each link: a 10,000-link answer is too big for the CPU's caches, and a
+        # pass per field would fetch every link from memory again.
+        rows = list(map(operator.itemgetter(*sent.fields, *DERIVED_READ), body))
+        columns = tuple(zip(*rows, strict=True))
+        echoed = columns[:count]
         # Equal, and equal as JSON texts: 1, 1.0 and true, or -0.0 and 0.0, stay apart.
-        if sent.values != echoed or sent.text != _sorted_json(echoed):
+        if sent.columns != echoed or sent.text != _sorted_json(echoed):
             return False
-    except (KeyError, orjson.JSONEncodeError):
-        return False  # a field not echoed, or an integer past 64 bits: the walk says
+    except (KeyError, TypeError, IndexError, orjson.JSONEncodeError):
+        return False  # not an object, a field not echoed, an integer past 64 bits: the walk says
+    short_urls, qr_codes, created = columns[count:]
     # Every url echoed at its item's place (externalIds too, when sent): the order holds.
-    short_urls = [link.get("shortUrl") for link in body]
     if set(map(type, short_urls)) != {str} or not all(map(_on_short_url_host, short_urls)):
         return False
     start = len(SHORT_URL_PREFIX)
@@ -275,9 +294,9 @@ def _links_clean(body: list[Any], sent: SentEchoes | None) -> bool:
     joined = "\n".join(short_ids)  # no shortId may hold a line break: each is one line
     if joined.count("\n") != len(short_ids) - 1 or SHORT_IDS.fullmatch(joined) is None:
         return False
-    if [link.get("qrCode") for link in body] != list(map(_qr_code_around, short_ids)):
+    if qr_codes != tuple(map(_qr_code_around, short_ids)):
         return False
-    return all(map(is_datetime, [link.get("createdAt") for link in body]))
+    return all(map(is_datetime, created))
 
 
 def _sorted_json(value: Any) -> bytes:
@@ -346,32 +365,49 @@ def strict_echo_problems(item: Mapping[str, Any], link: Mapping[str, Any]) -> li
     return missing + echoed
 
 
-def repeated_link_problems(
-    links: Sequence[Any], seen_ids: set[str], seen_short_urls: set[str]
-) -> list[str]:
-    """Return how ``links`` repeat an id or shortUrl already seen, adding theirs to the seen."""
+class LinkKeys(NamedTuple):
+    """The ids and shortUrls of a response's link objects as text, in order and as sets."""
+
+    ids: list[str]
+    short_urls: list[str]
+    id_set: set[str]
+    short_url_set: set[str]
+
+
+def link_keys(links: Sequence[Any]) -> LinkKeys:
+    """Return the ids and shortUrls of the objects among ``links``."""
     objects = [link for link in links if isinstance(link, dict)]
     ids = [str(link.get("id")) for link in objects]
     short_urls = [str(link.get("shortUrl")) for link in objects]
+    return LinkKeys(ids, short_urls, set(ids), set(short_urls))
+
+
+def repeated_link_problems(
+    keys: LinkKeys, seen_ids: set[str], seen_short_urls: set[str]
+) -> list[str]:
+    """Return how a response's links repeat an id or shortUrl seen before or earlier in it."""
     # Nearly always all new: told in set operations, the repeats walked only when there are some.
     if (
-        seen_ids.isdisjoint(ids)
-        and seen_short_urls.isdisjoint(short_urls)
-        and len(set(ids)) == len(ids)
-        and len(set(short_urls)) == len(short_urls)
+        seen_ids.isdisjoint(keys.id_set)
+        and seen_short_urls.isdisjoint(keys.short_url_set)
+        and len(keys.id_set) == len(keys.ids)
+        and len(keys.short_url_set) == len(keys.short_urls)
     ):
-        seen_ids.update(ids)
-        seen_short_urls.update(short_urls)
         return []
     problems = []
-    for link in links:
-        if not isinstance(link, dict):
-            continue
-        link_id, short_url = str(link.get("id")), str(link.get("shortUrl"))
-        if link_id in seen_ids:
+    earlier_ids: set[str] = set()
+    earlier_short_urls: set[str] = set()
+    for link_id, short_url in zip(keys.ids, keys.short_urls, strict=True):
+        if link_id in seen_ids or link_id in earlier_ids:
             problems.append(f"id {link_id} was already given to an earlier link")
-        if short_url in seen_short_urls:
+        if short_url in seen_short_urls or short_url in earlier_short_urls:
             problems.append(f"shortUrl {short_url} was already given to an earlier link")
-        seen_ids.add(link_id)
-        seen_short_urls.add(short_url)
+        earlier_ids.add(link_id)
+        earlier_short_urls.add(short_url)
     return problems
+
+
+def remember_links(keys: LinkKeys, seen_ids: set[str], seen_short_urls: set[str]) -> None:
+    """Add a response's ids and shortUrls to those seen."""
+    seen_ids |= keys.id_set
+    seen_short_urls |= keys.short_url_set

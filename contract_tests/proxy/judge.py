@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,8 +20,9 @@ import openapi
 from contract_tests import expectations, fuzzing, report, rules
 from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
 from contract_tests.context import DOCUMENTED_201
-from contract_tests.proxy import attribution, bodies
+from contract_tests.proxy import attribution, bodies, offload
 from contract_tests.proxy.masking import is_secret, masked
+from contract_tests.proxy.offload import PendingVerdict, SchemaProcess
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
 from contract_tests.proxy.violations import Violation
@@ -63,9 +64,13 @@ class UniquenessLedger:
         self.seen_ids: set[str] = set()
         self.seen_short_urls: set[str] = set()
 
-    def repeated(self, exchange: Exchange, links: list[Any]) -> list[str]:
-        """Return how ``links`` repeat an id or shortUrl given earlier, and remember them."""
-        return expectations.repeated_link_problems(links, self.seen_ids, self.seen_short_urls)
+    def repeated(self, keys: expectations.LinkKeys) -> list[str]:
+        """Return how a response's links repeat an id or shortUrl given earlier."""
+        return expectations.repeated_link_problems(keys, self.seen_ids, self.seen_short_urls)
+
+    def remember(self, keys: expectations.LinkKeys) -> None:
+        """Count a response's ids and shortUrls as given."""
+        expectations.remember_links(keys, self.seen_ids, self.seen_short_urls)
 
 
 NOT_YET: Any = object()  # a part of a reading not read yet
@@ -167,22 +172,39 @@ class Judge:
         self.example_sizes = {len(json.loads(text)) for text in self.examples}
         self._reading = NO_READING  # the request body of the exchange being judged
         self._spent: tuple[Exchange, Reading] | None = None
+        # What the latest judgement learnt for the next ones, kept once its answer has gone.
+        self._lesson: Callable[[], None] | None = None
         self.link_fields = expectations.link_fields()
         self.gated_fields = frozenset(rules.plan_features())
         self.edges = [(c.field, c.value, c.name) for c in rules.cells() if not c.reject]
+        # On one CPU a second process would only take turns with this one.
+        self.schema_process = SchemaProcess(settings.strict, enabled=offload.cpus() > 1)
 
     def read_ahead(self, traffic: Traffic) -> None:
         """Read a whole request body while the upstream answers it, all a judgement will ask."""
+        if len(traffic.request_body or b"") >= offload.STARTED_BY:
+            self.schema_process.start()  # a big request may bring a big answer
         reading = Reading(traffic.request_body, self.strict)
         reading.read_all()
         traffic.read_ahead = reading
 
     def forget(self) -> None:
-        """Let go of what the latest judgement read: its parsed request and answer."""
+        """Keep what the latest judgement learnt, and let go of what it read."""
+        self._learn()
         self._spent = None
+
+    def _learn(self) -> None:
+        lesson, self._lesson = self._lesson, None
+        if lesson is not None:
+            lesson()
+
+    def close(self) -> None:
+        """Stop the process that checks big answers against the schema."""
+        self.schema_process.stop()
 
     def judge(self, traffic: Traffic) -> list[Violation]:
         """Return the violations of one ``POST /api/links`` exchange."""
+        self._learn()  # the previous answer may not have gone yet: its lesson is needed now
         if traffic.status is None or traffic.response_body is None:
             return []  # no answer to judge: the client got the proxy's 502 or 504
         first_values = traffic.first_values()
@@ -320,8 +342,18 @@ class Judge:
         checked: Checked,
     ) -> None:
         reading = self._reading
+        received = exchange.received
+        # Handed over before the body is parsed here, so both parse it at once.
+        offloaded = self.schema_process.check(received.body)
+        links = received.json()
+        keys = expectations.link_keys(links) if isinstance(links, list) else None
         problems = expectations.created_problems(
-            items, exchange.received, self.strict, reading.echoes()
+            items,
+            received,
+            self.strict,
+            reading.echoes(),
+            schema_verdict=self._schema_verdict(received, offloaded),
+            keys=keys,
         )
         if problems and not self.strict:
             problems = _without_free_echoes(problems, items)
@@ -335,16 +367,11 @@ class Judge:
         )
         if edge_echoes:
             checked.add(ACCEPTED, edge_echoes, DOCUMENTED_201)
-        links = exchange.received.json()
-        if not isinstance(links, list):
+        if keys is None:
             return
-        checked.add("create.unique-links", self.ledger.repeated(exchange, links), UNIQUE)
-        history.accepted_external_ids.update(reading.external_ids())
-        history.largest = max(history.largest, len(items))
-        # A valid request's items are objects whose collectionIds are strings.
-        history.urls.update(reading.urls())
-        history.fields.update(reading.fields())
-        history.collections.update(collection.lower() for collection in reading.collection_ids())
+        checked.add("create.unique-links", self.ledger.repeated(keys), UNIQUE)
+        # Learnt once the answer has gone: the verdict does not wait for it.
+        self._lesson = functools.partial(self._accepted, keys, history, reading, len(items))
         if self.strict:
             pairs = [
                 (i, link)
@@ -358,6 +385,33 @@ class Judge:
             checked.add("strict.unknown-properties", unknown, "unknown properties not echoed")
             missing = [p for p in strict if p not in unknown]
             checked.add("strict.echo-every-field", missing, "every sent field echoed")
+
+    def _accepted(
+        self, keys: expectations.LinkKeys, history: KeyHistory, reading: Reading, size: int
+    ) -> None:
+        """Remember what a 201 showed: its links, and what this key may send."""
+        self.ledger.remember(keys)
+        history.accepted_external_ids.update(reading.external_ids())
+        history.largest = max(history.largest, size)
+        # A valid request's items are objects whose collectionIds are strings.
+        history.urls.update(reading.urls())
+        history.fields.update(reading.fields())
+        history.collections.update(collection.lower() for collection in reading.collection_ids())
+
+    def _schema_verdict(
+        self, received: Received, offloaded: PendingVerdict | None
+    ) -> Callable[[], list[str]] | None:
+        """Return what asks the schema process for its verdict, checking here if it has none."""
+        if offloaded is None:
+            return None
+
+        def verdict() -> list[str]:
+            found = offloaded()
+            if found is None:
+                return expectations.schema_problems(201, received.json(), self.strict)
+            return found
+
+        return verdict
 
     def _invalid(self, reading: Reading, key: str) -> tuple[str, str] | None:
         """Return the behaviour and the reason a request (its parsed body) must be refused."""
@@ -528,6 +582,11 @@ def _without_free_echoes(problems: list[str], items: list[Any]) -> list[str]:
         if len(path := list(error.instance_path)) >= 2
     }
     return [p for p in problems if not any(p.startswith((f + ":", f + "/")) for f in free)]
+
+
+def answer_schema_problems(body: bytes, strict: bool) -> list[str]:
+    """Return the schema problems of a 201 body as the suite's 201 check finds them."""
+    return expectations.schema_problems(201, json_value(body), strict)
 
 
 def _fault(error: Any) -> str:

@@ -198,7 +198,10 @@ def test_repeated_ids_are_found_as_one_by_one_checks_find_them(
 ) -> None:
     """Every id or shortUrl given before (in this response or an earlier one) is reported."""
     seen_ids, seen_short_urls = set(seen), set(seen)
-    problems = expectations.repeated_link_problems(links, seen_ids, seen_short_urls)
+    keys = expectations.link_keys(links)
+    problems = expectations.repeated_link_problems(keys, seen_ids, seen_short_urls)
+    assert (seen_ids, seen_short_urls) == (seen, seen)  # told, not yet remembered
+    expectations.remember_links(keys, seen_ids, seen_short_urls)
     plain_ids, plain_short_urls = set(seen), set(seen)
     assert len(problems) == repeats_one_by_one(links, plain_ids, plain_short_urls)
     assert (seen_ids, seen_short_urls) == (plain_ids, plain_short_urls)
@@ -223,6 +226,8 @@ MUTATIONS = st.sampled_from(
         "drop-title",
         "swap",
         "line-break-in-short-id",
+        "not-an-object",
+        "drop-created-at",
     ]
 )
 
@@ -250,12 +255,17 @@ def test_batch_passes_never_call_clean_what_the_link_walk_faults(
             link.pop("title", None)
         elif mutation == "swap":
             links.reverse()
+        elif mutation == "not-an-object":
+            links[index % len(links)] = ["a", "list"]
+        elif mutation == "drop-created-at":
+            link.pop("createdAt", None)
         elif mutation == "line-break-in-short-id":  # with the qrCode that goes with it
             link["shortUrl"] = expectations.SHORT_URL_PREFIX + "a\nb"
             link["qrCode"] = expectations._qr_code_around("a\nb")
         elif mutation is not None:
             link[mutation[0]] = mutation[1]
     if expectations._links_clean(links, expectations.sent_echoes(items)):
+        assert all(type(link) is dict for link in links)
         assert all(
             not expectations.link_problems(i, link) for i, link in zip(items, links, strict=True)
         )

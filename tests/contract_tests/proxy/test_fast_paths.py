@@ -172,3 +172,20 @@ def test_startup_freezes_what_it_built_and_collects_the_young_less_often() -> No
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     assert sent == [f"True {YOUNG_COLLECTION_THRESHOLD}"]
+
+
+def test_what_a_201_teaches_is_learnt_after_its_answer_and_before_the_next_judgement() -> None:
+    """The ids and externalIds a 201 accepted count from the next judgement on, forgot or not."""
+    items = [{**ITEM, "url": f"https://example.com/{n}", "externalId": f"e{n}"} for n in range(9)]
+    links = created(items)
+    judge = Judge(ProxySettings(UPSTREAM))
+    assert judge.judge(big_exchange(items, links)) == []
+    assert judge.ledger.seen_ids == set()  # not yet: the verdict did not wait for it
+    again = [{**item, "externalId": f"again-{n}"} for n, item in enumerate(items)]
+    same_ids = [{**link, "externalId": f"again-{n}"} for n, link in enumerate(links)]
+    repeated = [v.behaviour for v in judge.judge(big_exchange(again, same_ids))]
+    assert repeated == ["create.unique-links"]
+    judge.forget()
+    assert {link["id"] for link in links} <= judge.ledger.seen_ids
+    reused = [v.behaviour for v in judge.judge(big_exchange(items, created(items)))]
+    assert "external-id.unique-across" in reused
