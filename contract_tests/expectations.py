@@ -220,12 +220,10 @@ def created_problems(
     if problems:
         return problems
     # Asked for last, so a schema check done elsewhere runs while the links are walked here.
-    if schema_verdict is None:
-        schema_verdict = functools.partial(schema_problems, 201, body, strict)
     if not isinstance(body, list):
-        return schema_verdict()
+        return _asked(schema_verdict, body, strict)
     if len(body) != len(items):
-        return [*schema_verdict(), f"{len(body)} links for {len(items)} items"]
+        return [*_asked(schema_verdict, body, strict), f"{len(body)} links for {len(items)} items"]
     if not _links_clean(body, sent_echoes(items) if echoes is NOT_READ else echoes):
         problems += _order_problems(items, body)
         for index, (item, link) in enumerate(zip(items, body, strict=True)):
@@ -239,7 +237,11 @@ def created_problems(
         problems.append("two links of one response share an id")
     if len(keys.short_url_set) != len(keys.short_urls):
         problems.append("two links of one response share a shortUrl")
-    return schema_verdict() + problems
+    return _asked(schema_verdict, body, strict) + problems
+
+
+def _asked(schema_verdict: Callable[[], list[str]] | None, body: Any, strict: bool) -> list[str]:
+    return schema_problems(201, body, strict) if schema_verdict is None else schema_verdict()
 
 
 class SentEchoes(NamedTuple):
@@ -261,12 +263,20 @@ def sent_echoes(items: Sequence[Any]) -> SentEchoes | None:
     keys = items[0].keys()
     if not all(map(keys.__eq__, map(dict.keys, items))) or "url" not in keys:
         return None
-    fields = tuple(name for name in keys if name in link_fields())
-    columns = tuple(tuple(map(operator.itemgetter(name), items)) for name in fields)
+    fields = _echoed_fields(tuple(keys))
+    if len(fields) == 1:
+        columns: tuple[tuple[Any, ...], ...] = (tuple(map(operator.itemgetter(*fields), items)),)
+    else:
+        columns = tuple(zip(*map(operator.itemgetter(*fields), items), strict=True))
     try:
         return SentEchoes(fields, columns, _sorted_json(columns))
     except orjson.JSONEncodeError:
         return None  # an integer past 64 bits: the walk says
+
+
+@functools.lru_cache(maxsize=256)  # the clients of one server send the same few field sets
+def _echoed_fields(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in keys if name in link_fields())
 
 
 def _links_clean(body: list[Any], sent: SentEchoes | None) -> bool:

@@ -251,6 +251,8 @@ def test_batch_passes_never_call_clean_what_the_link_walk_faults(
     )  # a correct answer is clean, but for an integer orjson cannot write: that one is walked
     for index, mutation in mutations:
         link = links[index % len(links)]
+        if not isinstance(link, dict):
+            continue  # replaced by a list already
         if mutation == "drop-title":
             link.pop("title", None)
         elif mutation == "swap":
