@@ -204,12 +204,14 @@ class ProxyApp:
             await self._send_judged(send, traffic, self._judge_and_record(traffic, number))
             return
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.worker, self._judge_and_record, traffic, number)
+        found = await loop.run_in_executor(self.worker, self._judge_in_turn, traffic, number)
         try:
             await self._send_judged(send, traffic, found)
         finally:
+            # Recorded (a HAR entry of megabytes), and its JSON freed, once the answer has left.
+            self._record(traffic)
             if self.judge is not None:
-                self.worker.submit(self.judge.forget)  # its JSON is freed once the answer left
+                self.worker.submit(self.judge.forget)
 
     async def _send_judged(self, send: Send, traffic: Traffic, found: list[Violation]) -> None:
         assert traffic.response_body is not None
@@ -232,9 +234,16 @@ class ProxyApp:
 
     def _judge_and_record(self, traffic: Traffic, number: int) -> list[Violation]:
         with self.turn:
-            return self._judge_and_record_in_turn(traffic, number)
+            found = self._judged(traffic, number)
+            if self.record is not None:
+                self.record(traffic)
+            return found
 
-    def _judge_and_record_in_turn(self, traffic: Traffic, number: int) -> list[Violation]:
+    def _judge_in_turn(self, traffic: Traffic, number: int) -> list[Violation]:
+        with self.turn:
+            return self._judged(traffic, number)
+
+    def _judged(self, traffic: Traffic, number: int) -> list[Violation]:
         assert self.judge is not None
         try:
             found = self.judge.judge(traffic)
@@ -252,8 +261,6 @@ class ProxyApp:
                     self.log(f"hoko-contract proxy: exchange {number}: {violation.text}")
             if self.settings.fail_on_violation:
                 traffic.note = f"replaced by a 502 listing {len(found)} violation(s)"
-        if self.record is not None:
-            self.record(traffic)
         return found
 
     async def _stream(
