@@ -18,7 +18,6 @@ import sys
 import tempfile
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any, Final
 
 import orjson
@@ -30,8 +29,12 @@ STARTED_BY: Final = OFFLOADED_FROM // 8
 READY: Final = b"ready\n"
 VERDICT_SECONDS: Final = 60.0  # a process this late with a verdict is taken for hung, and stopped
 STOP_SECONDS: Final = 5.0
-# The folder this very copy of the package is imported from, so the process runs the same code.
-PACKAGE_ROOT: Final = str(Path(__file__).resolve().parents[2])
+PATH_VARIABLE: Final = "HOKO_PROXY_SYS_PATH"
+# The process imports from this one's sys.path, so it runs this very copy of the code.
+COMMAND: Final = (
+    f"import json, os, sys; sys.path[:] = json.loads(os.environ[{PATH_VARIABLE!r}]); "
+    "from contract_tests.proxy.offload import main; main()"
+)
 
 PendingVerdict = Callable[[], "list[str] | None"]
 
@@ -66,17 +69,16 @@ class SchemaProcess:
         """Start the process in the background, unless it runs, was stopped, or is not enabled."""
         if self._process is not None or self._stopped or not self._enabled or os.name != "posix":
             return
-        python_path = os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
         try:
             self._file = _nameless_file()
-            command = [sys.executable, "-m", __name__, str(self._file)]
+            command = [sys.executable, "-c", COMMAND, str(self._file)]
             self._process = subprocess.Popen(
                 [*command, *(["--strict"] if self._strict else [])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 pass_fds=(self._file,),
-                env={**os.environ, "PYTHONPATH": python_path},
+                env={**os.environ, PATH_VARIABLE: orjson.dumps(sys.path).decode()},
             )
         except OSError:
             self.stop()
@@ -202,5 +204,6 @@ def serve(file: int, strict: bool) -> None:
         out.flush()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Serve as the process a SchemaProcess started: ``FILE-DESCRIPTOR [--strict]``."""
     serve(int(sys.argv[1]), "--strict" in sys.argv[2:])
