@@ -211,7 +211,7 @@ class ProxyApp:
             # Recorded (a HAR entry of megabytes), and its JSON freed, once the answer has left.
             self._record(traffic)
             if self.judge is not None:
-                self.worker.submit(self.judge.forget)
+                self.worker.submit(self._forget_in_turn)
 
     async def _send_judged(self, send: Send, traffic: Traffic, found: list[Violation]) -> None:
         assert traffic.response_body is not None
@@ -242,6 +242,12 @@ class ProxyApp:
     def _judge_in_turn(self, traffic: Traffic, number: int) -> list[Violation]:
         with self.turn:
             return self._judged(traffic, number)
+
+    def _forget_in_turn(self) -> None:
+        # What the judge learns then, an inline judgement on the event loop may be reading.
+        assert self.judge is not None
+        with self.turn:
+            self.judge.forget()
 
     def _judged(self, traffic: Traffic, number: int) -> list[Violation]:
         assert self.judge is not None

@@ -88,9 +88,11 @@ class SchemaProcess:
 
     def check(self, body: bytes) -> PendingVerdict | None:
         """Hand ``body`` over; return what waits for its schema problems, or None to check here."""
+        if len(body) < OFFLOADED_FROM:
+            return None
         if self._unread is not None:
             self._unread()  # an answer left unasked for would be taken for the next one's
-        if len(body) < OFFLOADED_FROM or not self.is_ready():
+        if not self.is_ready():
             return None
         assert self._process is not None
         assert self._process.stdin is not None
