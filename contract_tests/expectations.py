@@ -207,13 +207,13 @@ def created_problems(
     strict: bool,
     echoes: Any = NOT_READ,
     *,
-    schema_verdict: Callable[[], list[str]] | None = None,
+    schema_verdict: Callable[[], list[str] | None] | None = None,
     keys: LinkKeys | None = None,
 ) -> list[str]:
     """Return every way a 201 answer to ``items`` breaks the contract (decision 5).
 
     ``echoes`` is ``sent_echoes(items)`` when the caller read it already (before the answer came),
-    ``schema_verdict`` returns the body's schema problems when the caller had them found elsewhere,
+    ``schema_verdict`` returns the body's schema problems found elsewhere (None: find them here),
     ``keys`` is ``link_keys`` of the body when the caller read it already.
     """
     body, problems = json_body_problems(received, 201)
@@ -240,8 +240,11 @@ def created_problems(
     return _asked(schema_verdict, body, strict) + problems
 
 
-def _asked(schema_verdict: Callable[[], list[str]] | None, body: Any, strict: bool) -> list[str]:
-    return schema_problems(201, body, strict) if schema_verdict is None else schema_verdict()
+def _asked(
+    schema_verdict: Callable[[], list[str] | None] | None, body: Any, strict: bool
+) -> list[str]:
+    found = None if schema_verdict is None else schema_verdict()
+    return schema_problems(201, body, strict) if found is None else found
 
 
 class SentEchoes(NamedTuple):

@@ -22,7 +22,7 @@ from contract_tests.behaviours import BEHAVIOURS, Finding, Observation, Verdict
 from contract_tests.context import DOCUMENTED_201
 from contract_tests.proxy import attribution, bodies, offload
 from contract_tests.proxy.masking import is_secret, masked
-from contract_tests.proxy.offload import PendingVerdict, SchemaProcess
+from contract_tests.proxy.offload import SchemaProcess
 from contract_tests.proxy.settings import ProxySettings
 from contract_tests.proxy.traffic import Traffic
 from contract_tests.proxy.violations import Violation
@@ -352,7 +352,7 @@ class Judge:
             received,
             self.strict,
             reading.echoes(),
-            schema_verdict=self._schema_verdict(received, offloaded),
+            schema_verdict=offloaded,  # None from a failed process: checked here
             keys=keys,
         )
         if problems and not self.strict:
@@ -397,21 +397,6 @@ class Judge:
         history.urls.update(reading.urls())
         history.fields.update(reading.fields())
         history.collections.update(map(str.lower, reading.collection_ids()))
-
-    def _schema_verdict(
-        self, received: Received, offloaded: PendingVerdict | None
-    ) -> Callable[[], list[str]] | None:
-        """Return what asks the schema process for its verdict, checking here if it has none."""
-        if offloaded is None:
-            return None
-
-        def verdict() -> list[str]:
-            found = offloaded()
-            if found is None:
-                return expectations.schema_problems(201, received.json(), self.strict)
-            return found
-
-        return verdict
 
     def _invalid(self, reading: Reading, key: str) -> tuple[str, str] | None:
         """Return the behaviour and the reason a request (its parsed body) must be refused."""
