@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import openapi
+from mock_server import allocator, reference
 from mock_server import config as config_module
-from mock_server import reference
 from mock_server.api import LinksEndpoint
 from mock_server.config import MockConfig
 from mock_server.control import Control
@@ -61,6 +61,7 @@ def _lifespan(store: LinkStore) -> Callable[[Starlette], AbstractAsyncContextMan
         # process: frozen, the cyclic GC stops walking it on every full collection. A request
         # frees nearly all it allocates by reference counting, but a 10,000-link batch holds
         # ~30,000 containers at once: a young generation of 700 would be collected ~40 times.
+        allocator.keep_freed_memory()
         gc.collect()
         gc.freeze()
         gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)

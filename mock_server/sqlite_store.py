@@ -205,18 +205,17 @@ class SqliteStore:
 
 def _hit_in(db: sqlite3.Connection, key_id: str, window: float, now: float) -> tuple[float, int]:
     """Count one request of ``key_id`` in ``db``; return its window's start and count."""
-    start = window_start(now, window)
-    row = db.execute("SELECT start, count FROM windows WHERE key_id = ?", (key_id,)).fetchone()
-    if row is not None and row[0] > start:
-        # Another worker already opened the next window; a clock read just before the
-        # boundary must count there, not reopen the old window and reset the new one.
-        start = row[0]
-    count = row[1] + 1 if row is not None and row[0] == start else 1
-    db.execute(
-        "INSERT INTO windows (key_id, start, count) VALUES (?, ?, ?) "
-        "ON CONFLICT (key_id) DO UPDATE SET start = excluded.start, count = excluded.count",
-        (key_id, start, count),
-    )
+    # Another worker may already have opened the next window: a clock read just before the
+    # boundary counts there rather than reopening the old window and resetting the new one.
+    # (SET reads the row as it was before the update.)
+    ((start, count),) = db.execute(
+        "INSERT INTO windows (key_id, start, count) VALUES (?, ?, 1) "
+        "ON CONFLICT (key_id) DO UPDATE SET "
+        "count = CASE WHEN start >= excluded.start THEN count + 1 ELSE 1 END, "
+        "start = max(start, excluded.start) "
+        "RETURNING start, count",
+        (key_id, window_start(now, window)),
+    ).fetchall()
     return start, count
 
 
@@ -227,15 +226,20 @@ def _insert_in(
     # A savepoint of its own, so a refusal undoes the links and not the request's count. The
     # unique indexes catch a taken externalId or shortId during the insert; which one it was
     # is looked up only then, once the rows already in are undone.
-    db.execute("SAVEPOINT links")
+    # One row needs none: SQLite undoes a statement that fails, and nothing else is undone then.
+    saved = len(links) > 1 or links_total is not None
+    if saved:
+        db.execute("SAVEPOINT links")
     refused = None
     try:
+        # A StoredLink is the row itself: its fields are the columns, in order.
         db.executemany(
             "INSERT INTO links (short_id, collection_id, external_id, body) VALUES (?, ?, ?, ?)",
-            [(link.short_id, link.collection_id, link.external_id, link.body) for link in links],
+            links,
         )
     except sqlite3.IntegrityError:
-        db.execute("ROLLBACK TO links")
+        if saved:
+            db.execute("ROLLBACK TO links")
         refused = _taken_external_ids(db, links) or InsertRefused(short_id_collision=True)
     else:
         if links_total is not None:
@@ -243,7 +247,8 @@ def _insert_in(
             if stored > links_total:
                 db.execute("ROLLBACK TO links")
                 refused = InsertRefused(links_total=links_total, links_stored=stored - len(links))
-    db.execute("RELEASE links")
+    if saved:
+        db.execute("RELEASE links")
     return refused
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.group_commit import GroupCommit, WriterStoppedError
+from mock_server.group_commit import CHECKPOINT_AFTER_CHANGES, GroupCommit, WriterStoppedError
 from tests.mock_server.conftest import run_async
 
 
@@ -123,3 +123,42 @@ async def test_a_submitted_write_is_committed_before_any_later_one_returns(
         2,
     )
     assert traced.values() == [1, 2]
+
+
+@run_async
+async def test_a_group_runs_without_savepoints_until_a_write_fails(traced: Traced) -> None:
+    runs: list[int] = []
+
+    def counted(value: int) -> object:
+        def operation(db: sqlite3.Connection) -> int:
+            runs.append(value)
+            return int(db.execute("INSERT INTO t VALUES (?)", (value,)).rowcount)
+
+        return operation
+
+    await traced.writer.run(counted(1))
+    assert not [s for s in traced.statements if s.startswith("SAVEPOINT")]
+    outcome = await asyncio.gather(traced.writer.run(counted(1)), return_exceptions=True)
+    # Alone in its group, the failed write is undone by the rollback and not run again.
+    assert isinstance(outcome[0], sqlite3.IntegrityError)
+    assert runs == [1, 1]
+    assert traced.values() == [1]
+
+
+@run_async
+async def test_the_log_is_checkpointed_once_the_writer_is_idle(traced: Traced) -> None:
+    checkpoint = "PRAGMA wal_checkpoint(PASSIVE)"
+
+    def insert_many(first: int, count: int) -> object:
+        rows = [(value,) for value in range(first, first + count)]
+        return lambda db: db.executemany("INSERT INTO t VALUES (?)", rows).rowcount
+
+    await traced.writer.run(insert_many(0, 10))
+    await traced.writer.run(insert(-1))  # queued after the idle moment that followed
+    assert checkpoint not in traced.statements
+    await traced.writer.run(insert_many(10, CHECKPOINT_AFTER_CHANGES))
+    await traced.writer.run(insert(-2))
+    # The checkpoint ran while the writer waited, between the two writes, not in a commit.
+    after_batch = traced.statements.index("COMMIT", traced.statements.index(checkpoint) - 1)
+    assert traced.statements[after_batch + 1] == checkpoint
+    assert traced.statements.count(checkpoint) == 1

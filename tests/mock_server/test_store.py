@@ -69,6 +69,22 @@ async def test_window_counts_and_resets_at_its_end(store: LinkStore) -> None:
     assert (await store.peek("other", 2, 60, 181)).count == 0
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@run_async
+async def test_a_late_clock_counts_in_the_window_already_opened(kind: str, tmp_path: Path) -> None:
+    # Workers read their clocks before reading the body: a read just before the boundary may
+    # reach the store after another request opened the next window. (Redis has one clock.)
+    store: LinkStore = MemoryStore(3) if kind == "memory" else SqliteStore(str(tmp_path / "s.db"))
+    try:
+        await store.hit("k", 5, 60, 150)
+        opened = await store.hit("k", 5, 60, 180.5)
+        late = await store.hit("k", 5, 60, 179.9)
+        assert (opened.count, late.count, late.resets_at) == (1, 2, 240)
+        assert (await store.peek("k", 5, 60, 181)).count == 2
+    finally:
+        await store.close()
+
+
 def test_window_start_is_aligned_to_the_epoch() -> None:
     assert window_start(125, 60) == 120
     assert window_start(0.7, 0.5) == 0.5
