@@ -159,9 +159,8 @@ class ShortLinks:
         answer = bytearray()
         for short_id, _, _, body in links:
             answer += b","
-            answer += body[:ID_END]
-            answer += self.span(short_id)
-            answer += body[ID_END:]
+            for piece in self._pieces(body, short_id.encode("ascii")):
+                answer += piece
         answer[0:1] = b"["
         answer += b"]"
         return bytes(answer)
